@@ -1,0 +1,44 @@
+"""The FastAPI application: Conductor's REST API over Podium's services."""
+
+from __future__ import annotations
+
+import swagger_ui_bundle
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from podium import __version__
+from podium.api.errors import install_error_handlers
+from podium.api.limits import BodyLimit
+from podium.api.routes import bulk, metadata, system, tasks, workflows
+from podium.config import Settings
+from podium.observability.metrics import PrometheusObserver
+from podium.services import Services
+
+__all__ = ["create_app"]
+
+
+def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -> FastAPI:
+    """Build the ASGI app; lifecycle (store, loops) belongs to the caller."""
+    app = FastAPI(
+        title="Podium",
+        version=__version__,
+        description="A durable workflow server that speaks the Conductor REST API.",
+        openapi_url="/api-docs",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.services = svc
+    app.state.settings = settings
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    # Bulk before workflows: `/api/workflow/bulk/x` must not be read as a workflow id.
+    for router in (bulk.router, workflows.router, metadata.router, tasks.router, system.router):
+        app.include_router(router)
+    app.add_api_route("/v3/api-docs", app.openapi, include_in_schema=False)
+    app.mount(
+        "/swagger-ui-static",
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger-ui-static",
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_payload_bytes)
+    return app

@@ -1,0 +1,92 @@
+"""`/api/workflow/bulk`: one operation over many executions, failures reported per id."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Request, Response
+
+from podium.api.wire import json_body, json_response, opt_str, qbool, services
+from podium.errors import BadRequest
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/workflow/bulk", tags=["workflow bulk"])
+
+
+async def _run(request: Request, action: Callable[[str], Awaitable[object]]) -> Response:
+    ids = await json_body(request, default=[])
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise BadRequest("The body must be a JSON array of workflow ids")
+    return json_response(await services(request).operations.bulk(ids, action))
+
+
+@router.put("/pause", summary="Pause many")
+async def pause(request: Request) -> Response:
+    return await _run(request, services(request).operations.pause)
+
+
+@router.put("/resume", summary="Resume many")
+async def resume(request: Request) -> Response:
+    return await _run(request, services(request).operations.resume)
+
+
+@router.post("/restart", summary="Restart many")
+async def restart(request: Request) -> Response:
+    ops = services(request).operations
+    latest = qbool(request, "useLatestDefinitions", False)
+
+    async def one(workflow_id: str) -> None:
+        await ops.restart(workflow_id, use_latest=latest)
+
+    return await _run(request, one)
+
+
+@router.post("/retry", summary="Retry many")
+async def retry(request: Request) -> Response:
+    return await _run(request, services(request).operations.retry)
+
+
+@router.post("/terminate", summary="Terminate many")
+async def terminate(request: Request) -> Response:
+    ops = services(request).operations
+    reason = opt_str(request.query_params.get("reason"))
+
+    async def one(workflow_id: str) -> None:
+        await ops.terminate(workflow_id, reason)
+
+    return await _run(request, one)
+
+
+@router.delete("/remove", summary="Remove many")
+async def remove(request: Request) -> Response:
+    ops = services(request).operations
+    archive = qbool(request, "archiveWorkflow", True)
+
+    async def one(workflow_id: str) -> None:
+        await ops.remove(workflow_id, archive=archive)
+
+    return await _run(request, one)
+
+
+@router.delete("/terminate-remove", summary="Terminate and remove many")
+async def terminate_remove(request: Request) -> Response:
+    ops = services(request).operations
+    archive = qbool(request, "archiveWorkflow", True)
+    reason = opt_str(request.query_params.get("reason"))
+
+    async def one(workflow_id: str) -> None:
+        await ops.terminate_remove(workflow_id, reason, archive=archive)
+
+    return await _run(request, one)
+
+
+@router.post("/search", summary="Fetch many executions")
+async def search(request: Request) -> Response:
+    workflows = services(request).workflows
+    include = qbool(request, "includeTasks", True)
+
+    async def one(workflow_id: str) -> object:
+        return await workflows.get_json(workflow_id, include_tasks=include)
+
+    return await _run(request, one)

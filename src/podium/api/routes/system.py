@@ -1,0 +1,79 @@
+"""Health, version, metrics, admin and the offline Swagger UI."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+
+from podium import __version__
+from podium.api.wire import json_response, qint, services, text_response
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["system"])
+
+_HEALTHY = {"healthResults": [], "suppressedHealthResults": [], "healthy": True}
+
+
+@router.get("/health", summary="Health (Conductor shape)")
+@router.get("/api/health", summary="Health (Conductor shape)")
+async def health() -> Response:
+    return json_response(_HEALTHY)
+
+
+@router.get("/actuator/health", summary="Health (Spring shape)")
+async def actuator_health() -> Response:
+    return json_response({"status": "UP"})
+
+
+@router.get("/api/version", summary="Server version (text)")
+async def version() -> Response:
+    return text_response(__version__)
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+@router.get("/actuator/prometheus", summary="Prometheus metrics")
+async def metrics(request: Request) -> Response:
+    observer = request.app.state.metrics
+    observer.set_queue_depths(await services(request).task_admin.queue_depths())
+    return Response(observer.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+@router.get("/api/admin/config", summary="Server settings (secrets masked)")
+async def admin_config(request: Request) -> Response:
+    config = dict(request.app.state.settings.redacted())
+    config["version"] = __version__
+    return json_response(config)
+
+
+@router.get("/api/admin/task/{tasktype}", summary="Live attempts of a task type")
+async def admin_pending(tasktype: str, request: Request) -> Response:
+    found = await services(request).task_admin.in_progress(
+        tasktype, qint(request, "start", 0), qint(request, "count", 100)
+    )
+    return json_response([t.to_json() for t in found])
+
+
+@router.post("/api/admin/sweep/requeue/{workflow_id}", summary="Decide an execution now")
+async def admin_requeue(workflow_id: str, request: Request) -> Response:
+    await services(request).operations.decide(workflow_id, actor="admin")
+    return text_response(f"true.{workflow_id}")
+
+
+@router.post("/api/admin/consistency/verifyAndRepair/{workflow_id}", summary="Decide now")
+async def admin_repair(workflow_id: str, request: Request) -> Response:
+    await services(request).operations.decide(workflow_id, actor="admin")
+    return text_response("true")
+
+
+@router.get("/swagger-ui/index.html", include_in_schema=False)
+@router.get("/swagger-ui", include_in_schema=False)
+async def swagger_ui() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/api-docs",
+        title="Podium API",
+        swagger_js_url="/swagger-ui-static/swagger-ui-bundle.js",
+        swagger_css_url="/swagger-ui-static/swagger-ui.css",
+        swagger_favicon_url="/swagger-ui-static/favicon-32x32.png",
+    )

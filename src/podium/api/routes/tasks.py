@@ -1,0 +1,208 @@
+"""`/api/tasks`: the worker protocol (poll, update, update-v2) and task administration."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Request, Response
+
+from podium.api.routes.workflows import search_request
+from podium.api.wire import (
+    json_body,
+    json_response,
+    opt_str,
+    qint,
+    services,
+    text_response,
+)
+from podium.errors import BadRequest, NotFound
+from podium.model.requests import TaskResult
+from podium.model.validation import parse_model
+from podium.services.summaries import task_summary
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+
+
+def _task_response(payload: object) -> Response:
+    return Response(orjson.dumps(payload), media_type="application/json")
+
+
+@router.get("/poll/batch/{tasktype}", summary="Claim up to `count` tasks (long poll)")
+async def batch_poll(tasktype: str, request: Request) -> Response:
+    params = request.query_params
+    tasks = await services(request).tasks.poll(
+        tasktype,
+        worker_id=opt_str(params.get("workerid")),
+        domain=opt_str(params.get("domain")),
+        count=qint(request, "count", 1),
+        timeout_ms=qint(request, "timeout", 100),
+    )
+    return _task_response([t.to_json() for t in tasks])
+
+
+@router.get("/poll/{tasktype}", summary="Claim one task (204 when there is none)")
+async def poll(tasktype: str, request: Request) -> Response:
+    params = request.query_params
+    tasks = await services(request).tasks.poll(
+        tasktype,
+        worker_id=opt_str(params.get("workerid")),
+        domain=opt_str(params.get("domain")),
+        count=1,
+        timeout_ms=100,
+    )
+    return _task_response(tasks[0].to_json()) if tasks else Response(status_code=204)
+
+
+async def _result(request: Request) -> TaskResult:
+    raw = await request.body()
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"Malformed JSON in the request body: {exc}") from exc
+    return parse_model(TaskResult, data)
+
+
+@router.post("", summary="Update a task (returns its id as text)")
+async def update(request: Request) -> Response:
+    result = await _result(request)
+    task, _ = await services(request).tasks.update(result)
+    return text_response(task.taskId)
+
+
+@router.post("/update-v2", summary="Update a task, then claim the next one of its type")
+async def update_v2(request: Request) -> Response:
+    result = await _result(request)
+    _, upcoming = await services(request).tasks.update(result, then_poll=True)
+    return _task_response(upcoming.to_json()) if upcoming else Response(status_code=204)
+
+
+@router.get("/queue/sizes", summary="Visible queue sizes per task type")
+async def queue_sizes(request: Request) -> Response:
+    admin = services(request).task_admin
+    types = request.query_params.getlist("taskType")
+    return json_response({t: await admin.queue_size(t) for t in types})
+
+
+@router.get("/queue/size", summary="Visible size of one queue")
+async def queue_size(request: Request) -> Response:
+    params = request.query_params
+    task_type = opt_str(params.get("taskType"))
+    if task_type is None:
+        raise BadRequest("taskType is required")
+    size = await services(request).task_admin.queue_size(
+        task_type,
+        opt_str(params.get("domain")),
+        opt_str(params.get("isolationGroupId")),
+        opt_str(params.get("executionNamespace")),
+    )
+    return json_response(size)
+
+
+@router.get("/queue/all", summary="Visible size of every queue")
+async def queue_all(request: Request) -> Response:
+    return json_response(await services(request).task_admin.queue_sizes())
+
+
+@router.get("/queue/all/verbose", summary="Every queue with its size and unacked count")
+async def queue_all_verbose(request: Request) -> Response:
+    depths = await services(request).task_admin.queue_depths()
+    return json_response({q: {"a": {"size": n, "uacked": u}} for q, (n, u) in depths.items()})
+
+
+@router.get("/queue/polldata", summary="Last polls of a task type")
+async def poll_data(request: Request) -> Response:
+    task_type = opt_str(request.query_params.get("taskType"))
+    if task_type is None:
+        raise BadRequest("taskType is required")
+    found = await services(request).task_admin.poll_data(task_type)
+    return json_response([p.to_json() for p in found])
+
+
+@router.get("/queue/polldata/all", summary="Last polls of every task type")
+async def poll_data_all(request: Request) -> Response:
+    found = await services(request).task_admin.poll_data(None)
+    return json_response([p.to_json() for p in found])
+
+
+@router.post("/queue/requeue/{tasktype}", summary="Re-queue scheduled tasks that lost their entry")
+async def requeue(tasktype: str, request: Request) -> Response:
+    return text_response(str(await services(request).task_admin.requeue(tasktype)))
+
+
+@router.delete("/queue/{tasktype}/{task_id}", summary="Remove a task from its queue")
+async def unqueue(tasktype: str, task_id: str, request: Request) -> Response:
+    await services(request).task_admin.remove_from_queue(task_id)
+    return Response(status_code=200)
+
+
+@router.get("/search", summary="Search task attempts (summaries)")
+async def search(request: Request) -> Response:
+    page = await services(request).task_admin.search(search_request(request))
+    return json_response(
+        {"totalHits": page.total, "results": [task_summary(t) for t in page.items]}
+    )
+
+
+@router.get("/search-v2", summary="Search task attempts (full tasks)")
+async def search_v2(request: Request) -> Response:
+    page = await services(request).task_admin.search(search_request(request))
+    return json_response({"totalHits": page.total, "results": [t.to_json() for t in page.items]})
+
+
+@router.get("/in_progress/{tasktype}", summary="Live attempts of a task type")
+async def in_progress(tasktype: str, request: Request) -> Response:
+    found = await services(request).task_admin.in_progress(
+        tasktype, qint(request, "start", 0), qint(request, "count", 100)
+    )
+    return json_response([t.to_json() for t in found])
+
+
+@router.post("/{task_id}/ack", summary="Legacy ack (polls acknowledge by themselves)")
+async def ack(task_id: str) -> Response:
+    return text_response("true")
+
+
+@router.post("/{task_id}/log", summary="Append a line to a task's log (raw text body)")
+async def add_log(task_id: str, request: Request) -> Response:
+    raw = (await request.body()).decode("utf-8", errors="replace")
+    await services(request).task_admin.add_log(task_id, raw)
+    return Response(status_code=200)
+
+
+@router.get("/{task_id}/log", summary="A task's log (204 when empty)")
+async def logs(task_id: str, request: Request) -> Response:
+    found = await services(request).task_admin.logs(task_id)
+    if not found:
+        return Response(status_code=204)
+    return json_response(
+        [{"log": line, "taskId": task_id, "createdTime": at} for line, at in found]
+    )
+
+
+@router.get("/{task_id}", summary="One task attempt")
+async def get_task(task_id: str, request: Request) -> Response:
+    return json_response((await services(request).task_admin.get(task_id)).to_json())
+
+
+async def _by_ref(request: Request, workflow_id: str, ref: str, status: str) -> str | None:
+    data = await json_body(request, default={})
+    if not isinstance(data, dict):
+        data = {"result": data}
+    return await services(request).task_admin.update_by_ref(
+        workflow_id, ref, status, data, opt_str(request.query_params.get("workerid"))
+    )
+
+
+@router.post("/{workflow_id}/{ref}/{status}", summary="Update the live task with this reference")
+async def update_by_ref(workflow_id: str, ref: str, status: str, request: Request) -> Response:
+    return text_response(await _by_ref(request, workflow_id, ref, status) or "")
+
+
+@router.post(
+    "/{workflow_id}/{ref}/{status}/sync", summary="Update by reference, return the workflow"
+)
+async def update_by_ref_sync(workflow_id: str, ref: str, status: str, request: Request) -> Response:
+    if await _by_ref(request, workflow_id, ref, status) is None:
+        raise NotFound(f"No pending task {ref} in workflow {workflow_id}")
+    return json_response(await services(request).workflows.get_json(workflow_id))

@@ -1,0 +1,249 @@
+"""`/api/workflow`: start, read, search and operate executions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from podium.api.wire import (
+    json_body,
+    json_response,
+    model_body,
+    opt_str,
+    qbool,
+    qint,
+    services,
+    text_response,
+)
+from podium.errors import BadRequest
+from podium.model.requests import RerunWorkflowRequest, SkipTaskRequest, StartWorkflowRequest
+from podium.model.validation import parse_model
+from podium.services.summaries import workflow_summary
+from podium.store import SearchRequest
+
+__all__ = ["router", "search_request"]
+
+router = APIRouter(prefix="/api/workflow", tags=["workflow"])
+
+
+def search_request(request: Request) -> SearchRequest:
+    return SearchRequest(
+        query=opt_str(request.query_params.get("query")),
+        free_text=opt_str(request.query_params.get("freeText")),
+        sort=opt_str(request.query_params.get("sort")),
+        start=qint(request, "start", 0),
+        size=qint(request, "size", 100),
+    )
+
+
+@router.post("", summary="Start a workflow (returns its id as text)")
+async def start(request: Request) -> Response:
+    body = await model_body(request, StartWorkflowRequest)
+    if not body.name and body.workflowDef is None:
+        raise BadRequest("Workflow name cannot be null or empty")
+    if not body.name and body.workflowDef is not None:
+        body.name = body.workflowDef.name
+    return text_response(await services(request).workflows.start(body))
+
+
+@router.get("/search", summary="Search executions (summaries)")
+async def search(request: Request) -> Response:
+    page = await services(request).workflows.search(search_request(request))
+    rows = [workflow_summary(wf) for wf in page.items]
+    return json_response({"totalHits": page.total, "results": rows})
+
+
+@router.get("/search-v2", summary="Search executions (full workflows, without tasks)")
+async def search_v2(request: Request) -> Response:
+    svc = services(request)
+    page = await svc.workflows.search(search_request(request))
+    rows = [await svc.workflows.to_json(wf, []) for wf in page.items]
+    return json_response({"totalHits": page.total, "results": rows})
+
+
+@router.post("/execute/{name}/{version}", summary="Start and wait for the end (or a task)")
+async def execute(name: str, version: int, request: Request) -> Response:
+    body = await model_body(request, StartWorkflowRequest, default={})
+    body.name = name
+    if body.workflowDef is None:
+        body.version = version or None
+    until = opt_str(request.query_params.get("waitUntilTaskRef"))
+    wait_for = qint(request, "waitForSeconds", 10)
+    wf, timed_out = await services(request).workflows.execute(
+        body,
+        wait_until=[r.strip() for r in (until or "").split(",") if r.strip()],
+        wait_seconds=wait_for,
+    )
+    wf.update(
+        requestId=opt_str(request.query_params.get("requestId")),
+        responseType="TARGET_WORKFLOW",
+        targetWorkflowId=wf["workflowId"],
+        targetWorkflowStatus=wf["status"],
+        signalTimeout=timed_out,
+    )
+    return json_response({k: v for k, v in wf.items() if v is not None})
+
+
+@router.post("/{name}", summary="Start a workflow by name with the body as its input")
+async def start_by_name(name: str, request: Request) -> Response:
+    data = await json_body(request, default={})
+    if not isinstance(data, dict):
+        raise BadRequest("The workflow input must be a JSON object")
+    payload = {
+        "name": name,
+        "version": qint(request, "version", 0) or None,
+        "correlationId": opt_str(request.query_params.get("correlationId")),
+        "priority": qint(request, "priority", 0),
+        "input": data,
+    }
+    body = parse_model(StartWorkflowRequest, payload)
+    return text_response(await services(request).workflows.start(body))
+
+
+@router.get("/running/{name}", summary="Ids of running executions")
+async def running(name: str, request: Request) -> Response:
+    ids = await services(request).workflows.running_ids(
+        name,
+        qint(request, "version", 1),
+        qint(request, "startTime", 0),
+        qint(request, "endTime", 0),
+    )
+    return json_response(ids)
+
+
+@router.get("/{name}/correlated/{correlation_id}", summary="Executions by correlation id")
+async def correlated(name: str, correlation_id: str, request: Request) -> Response:
+    found = await services(request).workflows.by_correlation_id(
+        name,
+        [correlation_id],
+        include_closed=qbool(request, "includeClosed", False),
+        include_tasks=qbool(request, "includeTasks", False),
+    )
+    return json_response(found[correlation_id])
+
+
+@router.post("/{name}/correlated", summary="Executions by several correlation ids")
+async def correlated_many(name: str, request: Request) -> Response:
+    ids = await json_body(request, default=[])
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise BadRequest("The body must be a JSON array of correlation ids")
+    found = await services(request).workflows.by_correlation_id(
+        name,
+        ids,
+        include_closed=qbool(request, "includeClosed", False),
+        include_tasks=qbool(request, "includeTasks", False),
+    )
+    return json_response(found)
+
+
+@router.get("/{workflow_id}", summary="One execution")
+async def get(workflow_id: str, request: Request) -> Response:
+    include = qbool(request, "includeTasks", True)
+    return json_response(
+        await services(request).workflows.get_json(workflow_id, include_tasks=include)
+    )
+
+
+@router.get("/{workflow_id}/status", summary="Status of one execution")
+async def status(workflow_id: str, request: Request) -> Response:
+    return json_response(
+        await services(request).workflows.status(
+            workflow_id,
+            include_output=qbool(request, "includeOutput", False),
+            include_variables=qbool(request, "includeVariables", False),
+        )
+    )
+
+
+@router.get("/{workflow_id}/tasks", summary="Tasks of one execution, paged")
+async def tasks(workflow_id: str, request: Request) -> Response:
+    page = await services(request).workflows.task_page(
+        workflow_id,
+        start=qint(request, "start", 0),
+        count=qint(request, "count", 15),
+        statuses=request.query_params.getlist("status"),
+    )
+    return json_response({"totalHits": page.total, "results": [t.to_json() for t in page.items]})
+
+
+@router.get("/{workflow_id}/history", summary="Audit trail: every recorded transition")
+async def history(workflow_id: str, request: Request) -> Response:
+    events = await services(request).workflows.history(workflow_id)
+    return json_response([e.to_json() for e in events])
+
+
+@router.put("/decide/{workflow_id}", summary="Run the decider now")
+async def decide(workflow_id: str, request: Request) -> Response:
+    await services(request).operations.decide(workflow_id)
+    return Response(status_code=200)
+
+
+@router.put("/{workflow_id}/pause", summary="Pause")
+async def pause(workflow_id: str, request: Request) -> Response:
+    await services(request).operations.pause(workflow_id)
+    return Response(status_code=200)
+
+
+@router.put("/{workflow_id}/resume", summary="Resume")
+async def resume(workflow_id: str, request: Request) -> Response:
+    await services(request).operations.resume(workflow_id)
+    return Response(status_code=200)
+
+
+@router.put("/{workflow_id}/skiptask/{ref}", summary="Skip a task not scheduled yet")
+async def skip(workflow_id: str, ref: str, request: Request) -> Response:
+    # The Python SDK puts a Python repr in a skipTaskRequest query parameter: ignored.
+    body = await model_body(request, SkipTaskRequest, default={})
+    await services(request).operations.skip(workflow_id, ref, body)
+    return Response(status_code=200)
+
+
+@router.post("/{workflow_id}/rerun", summary="Rerun (from a task)")
+async def rerun(workflow_id: str, request: Request) -> Response:
+    body = await model_body(request, RerunWorkflowRequest, default={})
+    return text_response(await services(request).operations.rerun(workflow_id, body))
+
+
+@router.post("/{workflow_id}/restart", status_code=204, summary="Restart from the beginning")
+async def restart(workflow_id: str, request: Request) -> Response:
+    latest = qbool(request, "useLatestDefinitions", False)
+    await services(request).operations.restart(workflow_id, use_latest=latest)
+    return Response(status_code=204)
+
+
+@router.post("/{workflow_id}/retry", status_code=204, summary="Retry the failed tasks")
+async def retry(workflow_id: str, request: Request) -> Response:
+    await services(request).operations.retry(workflow_id)
+    return Response(status_code=204)
+
+
+@router.post("/{workflow_id}/resetcallbacks", status_code=204, summary="Reset callback delays")
+async def reset_callbacks(workflow_id: str, request: Request) -> Response:
+    await services(request).operations.reset_callbacks(workflow_id)
+    return Response(status_code=204)
+
+
+@router.delete("/{workflow_id}", summary="Terminate")
+async def terminate(workflow_id: str, request: Request) -> Response:
+    await services(request).operations.terminate(
+        workflow_id,
+        opt_str(request.query_params.get("reason")),
+        trigger_failure=qbool(request, "triggerFailureWorkflow", False),
+    )
+    return Response(status_code=200)
+
+
+@router.delete("/{workflow_id}/remove", summary="Remove from the store")
+async def remove(workflow_id: str, request: Request) -> Response:
+    archive = qbool(request, "archiveWorkflow", True)
+    await services(request).operations.remove(workflow_id, archive=archive)
+    return Response(status_code=200)
+
+
+@router.delete("/{workflow_id}/terminate-remove", summary="Terminate, then remove")
+async def terminate_remove(workflow_id: str, request: Request) -> Response:
+    await services(request).operations.terminate_remove(
+        workflow_id,
+        opt_str(request.query_params.get("reason")),
+        archive=qbool(request, "archiveWorkflow", True),
+    )
+    return Response(status_code=200)

@@ -1,0 +1,90 @@
+"""Request parsing shared by the routes: Conductor's leniencies, JSON bodies, responses."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+from fastapi import Request, Response
+from pydantic import BaseModel
+
+from podium.errors import BadRequest
+from podium.model.validation import parse_model
+from podium.services import Services
+
+__all__ = [
+    "json_body",
+    "json_response",
+    "model_body",
+    "opt_str",
+    "qbool",
+    "qint",
+    "services",
+    "text_response",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+_TRUE = {"true", "1", "yes", "on", "t", "y"}
+_FALSE = {"false", "0", "no", "off", "f", "n"}
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def opt_str(value: str | None) -> str | None:
+    """The SDK sends None as the string "None" (POST) or an empty value (GET)."""
+    if value is None or value in {"", "None", "null"}:
+        return None
+    return value
+
+
+def qbool(request: Request, name: str, default: bool) -> bool:
+    """A boolean query parameter, case-insensitive (`True` from the Python SDK)."""
+    raw = opt_str(request.query_params.get(name))
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise BadRequest(f"Query parameter {name} must be true or false, not {raw!r}")
+
+
+def qint(request: Request, name: str, default: int) -> int:
+    raw = opt_str(request.query_params.get(name))
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise BadRequest(f"Query parameter {name} must be an integer, not {raw!r}") from exc
+
+
+async def json_body(request: Request, *, default: Any = None) -> Any:
+    """The body as JSON; `default` when it is empty. Malformed JSON is a 400."""
+    raw = await request.body()
+    if not raw.strip():
+        return default
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"Malformed JSON in the request body: {exc}") from exc
+
+
+async def model_body(request: Request, model: type[M], *, default: Any = None) -> M:
+    data = await json_body(request, default=default)
+    if data is None:
+        raise BadRequest(f"A JSON {model.__name__} body is required")
+    return parse_model(model, data)
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def text_response(text: str, status: int = 200) -> Response:
+    return Response(text, status_code=status, media_type="text/plain")

@@ -1,0 +1,102 @@
+"""The `podium` command."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from podium import __version__
+from podium.config import DEFAULT_DB, Settings
+
+__all__ = ["main"]
+
+app = typer.Typer(
+    help="Podium: a durable workflow server that speaks the Conductor REST API.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", envvar="PODIUM_DB", help=f"Database URL [default: {DEFAULT_DB}]"),
+]
+
+
+@app.command()
+def server(
+    host: Annotated[str, typer.Option(envvar="PODIUM_HOST", help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PODIUM_PORT", help="Port")] = 8080,
+    db: DbOption = None,
+    demo: Annotated[
+        bool, typer.Option(envvar="PODIUM_DEMO", help="Load demo definitions and run demo workers")
+    ] = False,
+    log_level: Annotated[str, typer.Option(envvar="PODIUM_LOG_LEVEL")] = "INFO",
+    sqlite_synchronous: Annotated[
+        str, typer.Option(envvar="PODIUM_SQLITE_SYNCHRONOUS", help="NORMAL or FULL")
+    ] = "NORMAL",
+    migrate: Annotated[
+        bool, typer.Option(envvar="PODIUM_MIGRATE", help="Apply migrations at start")
+    ] = True,
+    sweep_interval: Annotated[
+        float, typer.Option(envvar="PODIUM_SWEEP_INTERVAL", help="Seconds between timeout sweeps")
+    ] = 1.0,
+    max_payload_bytes: Annotated[
+        int, typer.Option(envvar="PODIUM_MAX_PAYLOAD_BYTES", help="Largest request body accepted")
+    ] = 10 * 1024 * 1024,
+    access_log: Annotated[bool, typer.Option(envvar="PODIUM_ACCESS_LOG")] = False,
+) -> None:
+    """Serve the API on http://HOST:PORT."""
+    from podium.server import serve
+
+    if sqlite_synchronous.upper() not in {"NORMAL", "FULL"}:
+        raise typer.BadParameter("must be NORMAL or FULL", param_hint="--sqlite-synchronous")
+    settings = Settings.from_env(
+        host=host,
+        port=port,
+        db=db,
+        demo=demo,
+        log_level=log_level,
+        sqlite_synchronous=sqlite_synchronous.upper(),
+        migrate=migrate,
+        sweep_interval=sweep_interval,
+        max_payload_bytes=max_payload_bytes,
+        access_log=access_log,
+    )
+    serve(settings)
+
+
+@db_app.command("migrate")
+def db_migrate(db: DbOption = None) -> None:
+    """Bring the database schema up to date."""
+    from podium.server import make_store
+    from podium.store.sqlite import SqliteStore
+
+    settings = Settings.from_env(db=db)
+    store = make_store(settings)
+    if not isinstance(store, SqliteStore):  # pragma: no cover - only SQLite exists today
+        raise typer.Exit(1)
+    store.auto_migrate = False
+
+    async def run() -> list[int]:
+        await store.open()
+        try:
+            return store.migrate()
+        finally:
+            await store.close()
+
+    applied = asyncio.run(run())
+    typer.echo(f"applied migrations: {applied}" if applied else "schema is up to date")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()

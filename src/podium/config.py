@@ -1,0 +1,75 @@
+"""Settings: one explicit object. The only module that knows about `PODIUM_*` variables.
+
+Precedence: command-line flag, then environment variable, then default. Every setting has both
+(the CLI declares the variable of each flag, so `podium server --help` lists them).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+__all__ = ["Settings"]
+
+DEFAULT_DB = "sqlite:///podium.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How one `podium server` process runs."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db: str = DEFAULT_DB
+    demo: bool = False
+    log_level: str = "INFO"
+    sqlite_synchronous: str = "NORMAL"
+    migrate: bool = True
+    sweep_interval: float = 1.0
+    max_payload_bytes: int = 10 * 1024 * 1024
+    max_poll_timeout_ms: int = 5000
+    access_log: bool = False
+    conductor_env: Mapping[str, str] = field(default_factory=dict)
+    """`CONDUCTOR_ENV_*` variables: `${workflow.env.X}` reads them (never other variables)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, overridden by `PODIUM_<NAME>` variables, overridden by `overrides`."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"PODIUM_{f.name.upper()}")
+            if raw is not None and f.name != "conductor_env":
+                values[f.name] = _convert(f.default, raw, f.name)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values["conductor_env"] = {k: v for k, v in env.items() if k.startswith("CONDUCTOR_ENV_")}
+        return cls(**values)  # type: ignore[arg-type]
+
+    def redacted(self) -> dict[str, object]:
+        """The settings safe to log: credentials in the database URL are masked."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "conductor_env"}
+        out["db"] = _mask_url(self.db)
+        return out
+
+
+def _convert(default: object, raw: str, name: str) -> object:
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            raise ValueError(f"PODIUM_{name.upper()} must be true or false, not {raw!r}")
+        return lowered in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def _mask_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

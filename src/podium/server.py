@@ -1,0 +1,89 @@
+"""Wiring: builds the store, the services, the API and the background loops from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+from podium.api.app import create_app
+from podium.config import Settings
+from podium.observability.logs import configure_logging
+from podium.observability.metrics import PrometheusObserver
+from podium.services import Limits, ServiceContext, Services, build_services
+from podium.store import Store
+from podium.store.sqlite import SqliteStore
+
+__all__ = ["build_app", "make_store", "serve"]
+
+log = logging.getLogger("podium.server")
+
+
+def make_store(settings: Settings) -> Store:
+    """The store named by the database URL."""
+    if settings.db.startswith("sqlite:"):
+        return SqliteStore(
+            settings.db, synchronous=settings.sqlite_synchronous, migrate=settings.migrate
+        )
+    if settings.db.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("PostgreSQL support is not available yet; use a sqlite:/// URL")
+    raise SystemExit(f"Unsupported database URL: {settings.db!r} (try sqlite:///podium.db)")
+
+
+def build_app(settings: Settings) -> FastAPI:
+    """The ASGI app with its lifespan: open the store, run the loops, close on shutdown."""
+    metrics = PrometheusObserver()
+    store = make_store(settings)
+    limits = Limits(max_poll_timeout_ms=settings.max_poll_timeout_ms)
+    ctx = ServiceContext(store=store, observer=metrics, limits=limits, env=settings.conductor_env)
+    svc = build_services(ctx, sweep_interval_s=settings.sweep_interval)
+    app = create_app(svc, settings, metrics)
+    app.router.lifespan_context = _lifespan(svc, settings)
+    return app
+
+
+def _lifespan(svc: Services, settings: Settings):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await svc.ctx.store.open()
+        loops = [asyncio.create_task(svc.sweeper.run(), name="sweeper")]
+        if settings.demo:
+            from podium.demo import load_demo, run_demo_workers
+
+            await load_demo(svc)
+            loops.append(asyncio.create_task(run_demo_workers(svc), name="demo-workers"))
+        log.info("server started", extra={"action": "server_started", **settings.redacted()})
+        try:
+            yield
+        finally:
+            for loop in loops:
+                loop.cancel()
+            for loop in loops:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
+            await svc.ctx.store.close()
+            log.info("server stopped", extra={"action": "server_stopped"})
+
+    return lifespan
+
+
+def serve(settings: Settings) -> None:
+    """Run the server until interrupted."""
+    configure_logging(settings.log_level)
+    app = build_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=settings.access_log,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(config).run()

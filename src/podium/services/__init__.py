@@ -1,0 +1,58 @@
+"""Use cases. `build_services` wires them around one store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podium.services.context import Limits, ServiceContext, Wakeups
+from podium.services.decisions import Decisions
+from podium.services.metadata import MetadataService
+from podium.services.observer import NullObserver, Observer
+from podium.services.operations import Operations
+from podium.services.plans import Plans
+from podium.services.starting import Starter
+from podium.services.sweeper import Sweeper
+from podium.services.taskadmin import TaskAdmin
+from podium.services.tasks import TaskService
+from podium.services.workflows import WorkflowService
+
+__all__ = [
+    "Limits",
+    "NullObserver",
+    "Observer",
+    "ServiceContext",
+    "Services",
+    "Wakeups",
+    "build_services",
+]
+
+
+@dataclass(slots=True)
+class Services:
+    """Every use case of one server process."""
+
+    ctx: ServiceContext
+    metadata: MetadataService
+    workflows: WorkflowService
+    operations: Operations
+    tasks: TaskService
+    task_admin: TaskAdmin
+    sweeper: Sweeper
+
+
+def build_services(ctx: ServiceContext, *, sweep_interval_s: float = 1.0) -> Services:
+    """Wire the use cases around one context."""
+    plans = Plans()
+    decisions = Decisions(ctx)
+    starter = Starter(ctx, plans, decisions)
+    tasks = TaskService(ctx, plans, decisions)
+    operations = Operations(ctx, plans, decisions)
+    return Services(
+        ctx=ctx,
+        metadata=MetadataService(ctx, plans),
+        workflows=WorkflowService(ctx, plans, starter),
+        operations=operations,
+        tasks=tasks,
+        task_admin=TaskAdmin(ctx, tasks),
+        sweeper=Sweeper(ctx, operations, sweep_interval_s),
+    )

@@ -1,0 +1,89 @@
+"""What every use case shares: the store, the clock, ids, wake-ups and observers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from podium.services.observer import NullObserver, Observer
+from podium.store import Store
+
+__all__ = ["Limits", "ServiceContext", "Wakeups", "epoch_ms"]
+
+
+def epoch_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Wakeups:
+    """Wakes coroutines waiting on a key (a queue name, or `wf:<id>`) once work commits there.
+
+    Long polls wait here instead of re-querying the database in a loop.
+    """
+
+    def __init__(self) -> None:
+        self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+
+    def notify(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            for fut in self._waiters.pop(key, ()):
+                if not fut.done():
+                    fut.set_result(None)
+
+    async def wait(self, key: str, timeout_s: float) -> bool:
+        """Wait until `key` is notified or the timeout passes; True when notified."""
+        if timeout_s <= 0:
+            return False
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(key, set()).add(fut)
+        try:
+            await asyncio.wait_for(fut, timeout_s)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            waiters = self._waiters.get(key)
+            if waiters is not None:
+                waiters.discard(fut)
+                if not waiters:
+                    self._waiters.pop(key, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Operational limits (all configurable)."""
+
+    max_poll_timeout_ms: int = 5000
+    max_batch_poll: int = 1000
+    max_search_size: int = 5000
+    max_bulk: int = 1000
+    postpone_limited_ms: int = 60_000
+    domain_active_ms: int = 10_000
+
+
+def _node_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(slots=True)
+class ServiceContext:
+    """Shared by every service of one server process."""
+
+    store: Store
+    wakeups: Wakeups = field(default_factory=Wakeups)
+    observer: Observer = field(default_factory=NullObserver)
+    limits: Limits = field(default_factory=Limits)
+    clock: Callable[[], int] = epoch_ms
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4())
+    node: str = field(default_factory=_node_name)
+    env: Mapping[str, str] = field(default_factory=dict)
+    last_polls: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def is_domain_active(self, task_type: str, domain: str) -> bool:
+        last = self.last_polls.get((task_type, domain))
+        return last is not None and self.clock() - last <= self.limits.domain_active_ms

@@ -1,0 +1,119 @@
+"""Workflow and task definitions: register, update, read, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.errors import Conflict, NotFound
+from podium.model.definitions import TaskDef, WorkflowDef
+from podium.services.context import ServiceContext
+from podium.services.plans import Plans
+from podium.services.unit import unit_of_work
+from podium.store import JSON
+
+__all__ = ["MetadataService"]
+
+
+class MetadataService:
+    """Definitions are validated by the caller (the model); this stores and serves them."""
+
+    def __init__(self, ctx: ServiceContext, plans: Plans) -> None:
+        self.ctx = ctx
+        self.plans = plans
+
+    async def register_workflow(
+        self, definition: WorkflowDef, *, overwrite: bool, actor: str = "api"
+    ) -> None:
+        async with unit_of_work(self.ctx) as unit:
+            existing = await unit.tx.get_workflow_def(definition.name, definition.version)
+            if existing is not None and not overwrite:
+                raise Conflict(
+                    f"Workflow with {definition.name}.{definition.version} already exists!"
+                )
+            await unit.tx.put_workflow_def(self._stamp(definition, existing, actor))
+        self.plans.invalidate()
+
+    async def upsert_workflows(self, definitions: list[WorkflowDef], *, actor: str = "api") -> JSON:
+        done: list[str] = []
+        async with unit_of_work(self.ctx) as unit:
+            for definition in definitions:
+                existing = await unit.tx.get_workflow_def(definition.name, definition.version)
+                await unit.tx.put_workflow_def(self._stamp(definition, existing, actor))
+                done.append(definition.name)
+        self.plans.invalidate()
+        return {
+            "bulkErrorResults": {},
+            "bulkSuccessfulResults": done,
+            "message": "Bulk Request has been processed.",
+        }
+
+    def _stamp(self, definition: WorkflowDef, existing: JSON | None, actor: str) -> JSON:
+        body = definition.to_json()
+        now = self.ctx.clock()
+        if existing is None:
+            body["createTime"] = now
+            body.pop("updateTime", None)
+        else:
+            body["createTime"] = existing.get("createTime", now)
+            body["updateTime"] = now
+            body["updatedBy"] = body.get("updatedBy") or actor
+        return body
+
+    async def get_workflow(self, name: str, version: int | None) -> JSON:
+        async with unit_of_work(self.ctx) as unit:
+            found = await unit.tx.get_workflow_def(name, version)
+        if found is None:
+            raise NotFound(f"No such workflow found by name: {name}, version: {version}")
+        return found
+
+    async def list_workflows(self, *, latest_only: bool = False) -> list[JSON]:
+        async with unit_of_work(self.ctx) as unit:
+            return await unit.tx.list_workflow_defs(latest_only=latest_only)
+
+    async def delete_workflow(self, name: str, version: int) -> None:
+        async with unit_of_work(self.ctx) as unit:
+            if not await unit.tx.delete_workflow_def(name, version):
+                raise NotFound(f"No such workflow found by name: {name}, version: {version}")
+        self.plans.invalidate()
+
+    async def register_tasks(self, definitions: list[TaskDef], *, actor: str = "api") -> None:
+        now = self.ctx.clock()
+        async with unit_of_work(self.ctx) as unit:
+            for td in definitions:
+                body = td.to_json()
+                body["createTime"] = now
+                body["createdBy"] = body.get("createdBy") or actor
+                body.pop("updateTime", None)
+                body.pop("updatedBy", None)
+                await unit.tx.put_task_def(body)
+        self.plans.invalidate()
+
+    async def update_task(self, td: TaskDef, *, actor: str = "api") -> None:
+        async with unit_of_work(self.ctx) as unit:
+            existing = await unit.tx.get_task_def(td.name)
+            if existing is None:
+                raise NotFound(f"No such taskType found by name: {td.name}")
+            body: dict[str, Any] = td.to_json()
+            body["createTime"] = existing.get("createTime")
+            body["createdBy"] = existing.get("createdBy")
+            body["updateTime"] = self.ctx.clock()
+            body["updatedBy"] = body.get("updatedBy") or actor
+            await unit.tx.put_task_def({k: v for k, v in body.items() if v is not None})
+        self.plans.invalidate()
+
+    async def get_task(self, name: str) -> JSON:
+        async with unit_of_work(self.ctx) as unit:
+            found = await unit.tx.get_task_def(name)
+        if found is None:
+            raise NotFound(f"No such taskType found by name: {name}")
+        return found
+
+    async def list_tasks(self) -> list[JSON]:
+        async with unit_of_work(self.ctx) as unit:
+            return await unit.tx.list_task_defs()
+
+    async def delete_task(self, name: str) -> None:
+        async with unit_of_work(self.ctx) as unit:
+            if not await unit.tx.delete_task_def(name):
+                raise NotFound(f"No such taskType found by name: {name}")
+        self.plans.invalidate()

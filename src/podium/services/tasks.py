@@ -1,0 +1,307 @@
+"""Worker-facing use cases: poll (long poll), update, update-and-poll, lease extension."""
+
+from __future__ import annotations
+
+import time
+
+from podium.engine.domains import queue_name
+from podium.engine.taskdefs import task_def_of
+from podium.engine.timeouts import next_check_at
+from podium.errors import BadRequest, Conflict, NotFound, ValidationFailed, Violation
+from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task
+from podium.model.requests import TaskResult
+from podium.model.statuses import TaskStatus
+from podium.services.context import ServiceContext
+from podium.services.decisions import Decisions
+from podium.services.plans import Plans
+from podium.services.unit import Unit, unit_of_work
+
+__all__ = ["TaskService"]
+
+_POLL_PERSIST_MS = 1000
+
+
+def _log_time(created: int | None, now: int) -> int:
+    """Python SDK exception logs carry epoch seconds, context logs milliseconds."""
+    if not created:
+        return now
+    return created * 1000 if created < 100_000_000_000 else created
+
+
+class TaskService:
+    """Poll and update task attempts."""
+
+    def __init__(self, ctx: ServiceContext, plans: Plans, decisions: Decisions) -> None:
+        self.ctx = ctx
+        self.plans = plans
+        self.decisions = decisions
+        self._persisted_polls: dict[tuple[str, str, str | None], int] = {}
+
+    # -- polling -----------------------------------------------------------------------------
+    async def poll(
+        self,
+        task_type: str,
+        *,
+        worker_id: str | None,
+        domain: str | None,
+        count: int = 1,
+        timeout_ms: int = 100,
+    ) -> list[Task]:
+        """Claim up to `count` tasks, waiting up to `timeout_ms` for one to be queued."""
+        limits = self.ctx.limits
+        if timeout_ms > limits.max_poll_timeout_ms:
+            raise BadRequest(
+                f"Long Poll Timeout value cannot be more than {limits.max_poll_timeout_ms} ms"
+            )
+        if count < 1 or count > limits.max_batch_poll:
+            raise BadRequest(f"count must be between 1 and {limits.max_batch_poll}")
+        queue = queue_name(task_type, domain)
+        started = time.perf_counter()
+        deadline = time.monotonic() + max(0, timeout_ms) / 1000
+        while True:
+            async with unit_of_work(self.ctx) as unit:
+                tasks = await self.claim(unit, task_type, domain, worker_id, count)
+                upcoming = None if tasks else await unit.tx.next_visible_at(queue)
+            remaining = deadline - time.monotonic()
+            if tasks or remaining <= 0:
+                self.ctx.observer.tasks_polled(
+                    task_type, domain, len(tasks), time.perf_counter() - started
+                )
+                return tasks
+            if upcoming is not None:
+                remaining = min(remaining, max(0.001, (upcoming - self.ctx.clock()) / 1000))
+            await self.ctx.wakeups.wait(queue, remaining)
+
+    async def claim(
+        self, unit: Unit, task_type: str, domain: str | None, worker_id: str | None, count: int
+    ) -> list[Task]:
+        """Pop and start up to `count` tasks of a queue inside the unit's transaction."""
+        tx = unit.tx
+        now = self.ctx.clock()
+        await self._record_poll(unit, task_type, domain, worker_id, now)
+        queue = queue_name(task_type, domain)
+        ids = await tx.pop(queue, count, now)
+        if not ids:
+            return []
+        claimed: list[Task] = []
+        postponed: list[QueueEntry] = []
+        for task in await tx.get_tasks(ids):
+            if task.status is not TaskStatus.SCHEDULED:
+                continue
+            if await self._limited(unit, task, len(claimed)):
+                postponed.append(
+                    QueueEntry(
+                        queue,
+                        task.taskId,
+                        task.workflowInstanceId,
+                        now + self.ctx.limits.postpone_limited_ms,
+                        task.workflowPriority,
+                    )
+                )
+                continue
+            claimed.append(self._start(task, worker_id, now))
+        if postponed:
+            await tx.push(postponed)
+        if claimed:
+            await tx.update_tasks(claimed, [next_check_at(t, task_def_of(t)) for t in claimed])
+            await tx.append_history([self._polled_event(t, worker_id, now) for t in claimed])
+        return claimed
+
+    def _start(self, task: Task, worker_id: str | None, now: int) -> Task:
+        wait = now - task.scheduledTime - task.callbackAfterSeconds * 1000
+        self.ctx.observer.task_queue_wait(task.taskType, max(0, wait))
+        task.status = TaskStatus.IN_PROGRESS
+        task.startTime = task.startTime or now
+        task.callbackAfterSeconds = 0
+        task.workerId = worker_id
+        task.pollCount += 1
+        task.updateTime = now
+        return task
+
+    def _polled_event(self, task: Task, worker_id: str | None, now: int) -> HistoryEvent:
+        return HistoryEvent(
+            task.workflowInstanceId,
+            now,
+            "task_polled",
+            f"worker:{worker_id or '-'}",
+            self.ctx.node,
+            task_id=task.taskId,
+            ref=task.referenceTaskName,
+            from_status=TaskStatus.SCHEDULED.value,
+            to_status=TaskStatus.IN_PROGRESS.value,
+        )
+
+    async def _limited(self, unit: Unit, task: Task, claimed_now: int) -> bool:
+        """Concurrency and rate limits of the task's definition (Conductor 6.13)."""
+        td = task_def_of(task)
+        limit = td.concurrentExecLimit or 0
+        if limit > 0:
+            running = await unit.tx.count_in_progress(task.taskDefName)
+            if running + claimed_now >= limit:
+                return True
+        per = task.rateLimitPerFrequency or 0
+        if per > 0:
+            window = max(1, task.rateLimitFrequencyInSeconds or 1) * 1000
+            started = await unit.tx.count_started_since(task.taskDefName, self.ctx.clock() - window)
+            return started + claimed_now >= per
+        return False
+
+    async def _record_poll(
+        self, unit: Unit, task_type: str, domain: str | None, worker_id: str | None, now: int
+    ) -> None:
+        self.ctx.last_polls[(task_type, domain or "")] = now
+        key = (task_type, domain or "", worker_id)
+        if now - self._persisted_polls.get(key, 0) >= _POLL_PERSIST_MS:
+            self._persisted_polls[key] = now
+            await unit.tx.record_poll(PollData(task_type, domain, worker_id, now))
+
+    # -- updates -----------------------------------------------------------------------------
+    async def update(
+        self, result: TaskResult, *, then_poll: bool = False
+    ) -> tuple[Task, Task | None]:
+        """Apply a worker's result and decide; with `then_poll` claim its next task too."""
+        _check_ids(result)
+        started = time.perf_counter()
+        async with unit_of_work(self.ctx) as unit:
+            task = await self._live_task(unit, result)
+            if result.extendLease:
+                await self._extend_lease(unit, task)
+                return task, None
+            await self._apply(unit, task, result)
+            upcoming = None
+            if then_poll and task.status.terminal:
+                found = await self.claim(unit, task.taskType, task.domain, result.workerId, 1)
+                upcoming = found[0] if found else None
+        self.ctx.observer.task_updated(
+            task.taskType, task.status.value, time.perf_counter() - started
+        )
+        return task, upcoming
+
+    async def _live_task(self, unit: Unit, result: TaskResult) -> Task:
+        task = await unit.tx.get_task(result.taskId or "")
+        if task is None:
+            raise NotFound(f"Task not found for taskId: {result.taskId}")
+        if task.workflowInstanceId != result.workflowInstanceId:
+            raise BadRequest(
+                f"Task {task.taskId} belongs to workflow {task.workflowInstanceId}, "
+                f"not {result.workflowInstanceId}"
+            )
+        if task.status.terminal:
+            raise Conflict(
+                f"Task {task.taskId} is already {task.status.value}; "
+                "this update of a finished attempt was not applied"
+            )
+        return task
+
+    async def _extend_lease(self, unit: Unit, task: Task) -> None:
+        now = self.ctx.clock()
+        task.updateTime = now
+        await unit.tx.update_tasks([task], [next_check_at(task, task_def_of(task))])
+        await unit.tx.append_history(
+            [
+                self._event(
+                    task, "task_lease_extended", task.status, task.status, None, task.workerId
+                )
+            ]
+        )
+
+    async def _apply(self, unit: Unit, task: Task, result: TaskResult) -> None:
+        tx = unit.tx
+        wf = await tx.get_workflow(task.workflowInstanceId)
+        if wf is None:
+            raise NotFound(f"No such workflow found by id: {task.workflowInstanceId}")
+        if wf.status.terminal:
+            raise Conflict(
+                f"Workflow {wf.workflowId} is {wf.status.value}; "
+                f"the update of task {task.taskId} was not applied"
+            )
+        now = self.ctx.clock()
+        before = task.status
+        _merge_result(task, result, now)
+        if result.logs:
+            logs = [(str(entry.log), _log_time(entry.createdTime, now)) for entry in result.logs]
+            await tx.add_task_logs(task.taskId, logs)
+        event = self._event(
+            task,
+            "task_updated",
+            before,
+            task.status,
+            task.reasonForIncompletion,
+            result.workerId or task.workerId,
+        )
+        await tx.append_history([event])
+        if not task.status.terminal:
+            await self._requeue_after_callback(unit, task, now)
+            return
+        await tx.unqueue([task.taskId])
+        plan = await self.plans.for_digest(tx, wf.defHash)
+        decision = await self.decisions.run(
+            unit, wf, plan, actor=f"worker:{task.workerId or '-'}", overrides={task.taskId: task}
+        )
+        if task.taskId not in decision.changed:
+            await tx.update_tasks([task], [0])
+
+    async def _requeue_after_callback(self, unit: Unit, task: Task, now: int) -> None:
+        """An IN_PROGRESS result: the task is polled again after callbackAfterSeconds."""
+        task.status = TaskStatus.SCHEDULED
+        queue = queue_name(
+            task.taskType, task.domain, task.executionNameSpace, task.isolationGroupId
+        )
+        visible = now + task.callbackAfterSeconds * 1000
+        await unit.tx.push(
+            [
+                QueueEntry(
+                    queue, task.taskId, task.workflowInstanceId, visible, task.workflowPriority
+                )
+            ]
+        )
+        await unit.tx.update_tasks([task], [next_check_at(task, task_def_of(task))])
+        unit.wake.add(queue)
+
+    def _event(
+        self,
+        task: Task,
+        event: str,
+        before: TaskStatus,
+        after: TaskStatus,
+        reason: str | None,
+        worker_id: str | None,
+    ) -> HistoryEvent:
+        return HistoryEvent(
+            task.workflowInstanceId,
+            self.ctx.clock(),
+            event,
+            f"worker:{worker_id or '-'}",
+            self.ctx.node,
+            task_id=task.taskId,
+            ref=task.referenceTaskName,
+            from_status=before.value,
+            to_status=after.value,
+            reason=reason,
+        )
+
+
+def _check_ids(result: TaskResult) -> None:
+    violations = []
+    if not result.workflowInstanceId:
+        violations.append(Violation("workflowInstanceId", "Workflow Id cannot be null or empty"))
+    if not result.taskId:
+        violations.append(Violation("taskId", "Task ID cannot be null or empty"))
+    if violations:
+        raise ValidationFailed(violations)
+
+
+def _merge_result(task: Task, result: TaskResult, now: int) -> None:
+    if result.status is not None:
+        task.status = TaskStatus(result.status.value)
+    task.reasonForIncompletion = result.reasonForIncompletion
+    task.workerId = result.workerId or task.workerId
+    task.callbackAfterSeconds = int(result.callbackAfterSeconds or 0)
+    task.outputData = dict(result.outputData or {})
+    task.updateTime = now
+    if result.subWorkflowId:
+        task.subWorkflowId = result.subWorkflowId
+    if result.externalOutputPayloadStoragePath:
+        task.externalOutputPayloadStoragePath = result.externalOutputPayloadStoragePath
+    if task.status.terminal:
+        task.endTime = now

@@ -1,0 +1,136 @@
+"""Starting, reading and searching executions, and blocking execution."""
+
+from __future__ import annotations
+
+import time
+
+from podium.errors import BadRequest, NotFound
+from podium.model.executions import HistoryEvent, Task, Workflow
+from podium.model.requests import StartWorkflowRequest
+from podium.services.context import ServiceContext
+from podium.services.plans import Plans
+from podium.services.starting import Starter
+from podium.services.unit import unit_of_work
+from podium.store import JSON, Page, SearchRequest
+
+__all__ = ["WorkflowService"]
+
+
+class WorkflowService:
+    """Use cases over whole executions that do not change their course."""
+
+    def __init__(self, ctx: ServiceContext, plans: Plans, starter: Starter) -> None:
+        self.ctx = ctx
+        self.plans = plans
+        self.starter = starter
+
+    async def start(self, request: StartWorkflowRequest, *, actor: str = "api") -> str:
+        """Start an execution; its first decision runs before this returns."""
+        try:
+            async with unit_of_work(self.ctx) as unit:
+                return await self.starter.start(unit, request, actor=actor)
+        except Exception as exc:
+            self.ctx.observer.workflow_start_failed(request.name, type(exc).__name__)
+            raise
+
+    async def execute(
+        self,
+        request: StartWorkflowRequest,
+        *,
+        wait_until: list[str],
+        wait_seconds: float,
+        actor: str = "api",
+    ) -> tuple[JSON, bool]:
+        """Start, then wait until the execution ends or a named task finishes.
+
+        Returns the workflow JSON (with tasks) and whether the wait timed out.
+        """
+        workflow_id = await self.start(request, actor=actor)
+        deadline = time.monotonic() + max(0.0, wait_seconds)
+        while True:
+            wf, tasks = await self.get(workflow_id, include_tasks=True)
+            if wf.status.terminal or _reached(tasks, wait_until):
+                return await self.to_json(wf, tasks), False
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return await self.to_json(wf, tasks), True
+            await self.ctx.wakeups.wait(f"wf:{workflow_id}", remaining)
+
+    async def get(self, workflow_id: str, *, include_tasks: bool) -> tuple[Workflow, list[Task]]:
+        async with unit_of_work(self.ctx) as unit:
+            wf = await unit.tx.get_workflow(workflow_id)
+            if wf is None:
+                raise NotFound(f"No such workflow found by id: {workflow_id}")
+            tasks = await unit.tx.workflow_tasks(workflow_id) if include_tasks else []
+        return wf, tasks
+
+    async def get_json(self, workflow_id: str, *, include_tasks: bool = True) -> JSON:
+        wf, tasks = await self.get(workflow_id, include_tasks=include_tasks)
+        return await self.to_json(wf, tasks)
+
+    async def to_json(self, wf: Workflow, tasks: list[Task]) -> JSON:
+        async with unit_of_work(self.ctx) as unit:
+            plan = await self.plans.for_digest(unit.tx, wf.defHash)
+        return wf.to_json(plan.definition_json, tasks)
+
+    async def status(
+        self, workflow_id: str, *, include_output: bool, include_variables: bool
+    ) -> JSON:
+        wf, _ = await self.get(workflow_id, include_tasks=False)
+        out: JSON = {"workflowId": wf.workflowId, "status": wf.status.value}
+        if wf.correlationId is not None:
+            out["correlationId"] = wf.correlationId
+        if include_output:
+            out["output"] = wf.output
+        if include_variables:
+            out["variables"] = wf.variables
+        return out
+
+    async def task_page(
+        self, workflow_id: str, *, start: int, count: int, statuses: list[str]
+    ) -> Page[Task]:
+        _, tasks = await self.get(workflow_id, include_tasks=True)
+        wanted = {s.upper() for s in statuses}
+        if wanted:
+            tasks = [t for t in tasks if t.status.value in wanted]
+        return Page(len(tasks), tasks[start : start + count])
+
+    async def by_correlation_id(
+        self, name: str, correlation_ids: list[str], *, include_closed: bool, include_tasks: bool
+    ) -> dict[str, list[JSON]]:
+        out: dict[str, list[JSON]] = {}
+        for cid in correlation_ids:
+            async with unit_of_work(self.ctx) as unit:
+                found = await unit.tx.workflows_by_correlation_id(
+                    name, cid, include_closed=include_closed
+                )
+            out[cid] = [
+                await self.get_json(wf.workflowId, include_tasks=include_tasks) for wf in found
+            ]
+        return out
+
+    async def running_ids(self, name: str, version: int | None, start: int, end: int) -> list[str]:
+        async with unit_of_work(self.ctx) as unit:
+            return await unit.tx.running_workflow_ids(name, version, start, end)
+
+    async def search(self, request: SearchRequest) -> Page[Workflow]:
+        if request.size > self.ctx.limits.max_search_size or request.size < 0:
+            raise BadRequest(
+                f"Cannot return more than {self.ctx.limits.max_search_size} workflows. "
+                "Please use pagination."
+            )
+        async with unit_of_work(self.ctx) as unit:
+            return await unit.tx.search_workflows(request)
+
+    async def history(self, workflow_id: str) -> list[HistoryEvent]:
+        async with unit_of_work(self.ctx) as unit:
+            events = await unit.tx.workflow_history(workflow_id)
+            if not events and await unit.tx.get_workflow(workflow_id) is None:
+                raise NotFound(f"No such workflow found by id: {workflow_id}")
+        return events
+
+
+def _reached(tasks: list[Task], wait_until: list[str]) -> bool:
+    if not wait_until:
+        return False
+    return any(t.referenceTaskName in wait_until and t.status.terminal for t in tasks)

@@ -1,0 +1,249 @@
+"""The ports: the one narrow seam between Podium's use cases and storage.
+
+`Store` opens units of work; a `Tx` is one transaction. Every state change of a workflow (its row,
+its tasks, their queue entries and the history records) goes through one `Tx` and commits
+together or not at all. Implementations: `podium.store.memory` (tests), `podium.store.sqlite`.
+
+Definitions are handed over as plain JSON objects (Conductor's shapes): parsing and validating
+them is the model's job, storing them is ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
+
+__all__ = ["JSON", "Page", "SearchRequest", "Store", "Tx"]
+
+JSON = dict[str, Any]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """A search over workflows or tasks: `query` uses the grammar of `podium.model.search`."""
+
+    query: str | None = None
+    free_text: str | None = None
+    sort: str | None = None
+    start: int = 0
+    size: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of search results and how many matched in all."""
+
+    total: int
+    items: list[T]
+
+
+class Tx(Protocol):
+    """One transaction. Reads see the transaction's own writes."""
+
+    # -- definitions -------------------------------------------------------------------------
+    async def get_workflow_def(self, name: str, version: int | None) -> JSON | None:
+        """The definition with this name and version, or the latest version when None."""
+        ...
+
+    async def list_workflow_defs(self, *, latest_only: bool = False) -> list[JSON]:
+        """All definitions ordered by name then version (or only each name's latest)."""
+        ...
+
+    async def put_workflow_def(self, definition: JSON) -> None:
+        """Create or replace the definition `definition["name"]` / `definition["version"]`."""
+        ...
+
+    async def delete_workflow_def(self, name: str, version: int) -> bool:
+        """Delete one version; False when it did not exist."""
+        ...
+
+    async def get_task_def(self, name: str) -> JSON | None:
+        """The registered task definition, or None."""
+        ...
+
+    async def list_task_defs(self) -> list[JSON]:
+        """All task definitions ordered by name."""
+        ...
+
+    async def put_task_def(self, definition: JSON) -> None:
+        """Create or replace the task definition `definition["name"]`."""
+        ...
+
+    async def delete_task_def(self, name: str) -> bool:
+        """Delete a task definition; False when it did not exist."""
+        ...
+
+    async def put_snapshot(self, digest: str, body: bytes) -> None:
+        """Keep an execution's definition snapshot under its content hash (idempotent)."""
+        ...
+
+    async def get_snapshot(self, digest: str) -> bytes | None:
+        """A definition snapshot by content hash."""
+        ...
+
+    # -- workflows ---------------------------------------------------------------------------
+    async def insert_workflow(self, workflow: Workflow) -> None:
+        """Store a new execution."""
+        ...
+
+    async def update_workflow(self, workflow: Workflow) -> None:
+        """Store the new state of an existing execution."""
+        ...
+
+    async def get_workflow(self, workflow_id: str) -> Workflow | None:
+        """One execution (without tasks); in PostgreSQL the row is locked for this Tx."""
+        ...
+
+    async def delete_workflow(self, workflow_id: str) -> None:
+        """Remove an execution, its tasks, their queue entries and logs (history stays)."""
+        ...
+
+    async def find_workflow_by_idempotency_key(self, name: str, key: str) -> Workflow | None:
+        """The newest execution of `name` started with this idempotency key."""
+        ...
+
+    async def workflows_by_correlation_id(
+        self, name: str, correlation_id: str, *, include_closed: bool
+    ) -> list[Workflow]:
+        """Executions of `name` with this correlation id (only RUNNING ones unless closed too)."""
+        ...
+
+    async def running_workflow_ids(
+        self, name: str, version: int | None, start: int, end: int
+    ) -> list[str]:
+        """Ids of running executions of name/version, or of every one started in [start, end]."""
+        ...
+
+    async def search_workflows(self, request: SearchRequest) -> Page[Workflow]:
+        """Executions matching a structured query and free text."""
+        ...
+
+    async def due_workflows(self, now: int, limit: int) -> list[str]:
+        """Running executions with a timeout or a task check due at `now` or before."""
+        ...
+
+    # -- tasks -------------------------------------------------------------------------------
+    async def insert_tasks(self, tasks: Sequence[Task], check_at: Sequence[int]) -> None:
+        """Store new task attempts, each with the time its timeouts must next be checked."""
+        ...
+
+    async def update_tasks(self, tasks: Sequence[Task], check_at: Sequence[int]) -> None:
+        """Store the new state of existing task attempts (check_at 0: nothing to check)."""
+        ...
+
+    async def get_task(self, task_id: str) -> Task | None:
+        """One task attempt by id."""
+        ...
+
+    async def get_tasks(self, task_ids: Sequence[str]) -> list[Task]:
+        """Task attempts by id, in the order asked (missing ones left out)."""
+        ...
+
+    async def workflow_tasks(self, workflow_id: str) -> list[Task]:
+        """Every attempt of an execution, ordered by seq."""
+        ...
+
+    async def pending_tasks(self, workflow_id: str) -> list[Task]:
+        """Attempts the decider has not moved past yet (not executed, not retried), by seq."""
+        ...
+
+    async def latest_tasks(self, workflow_id: str, refs: Sequence[str]) -> dict[str, Task]:
+        """The newest attempt (highest seq) of each reference name (loop suffix stripped)."""
+        ...
+
+    async def delete_tasks(self, task_ids: Sequence[str]) -> None:
+        """Remove task attempts (rerun/restart), with their queue entries."""
+        ...
+
+    async def search_tasks(self, request: SearchRequest) -> Page[Task]:
+        """Task attempts matching a structured query and free text."""
+        ...
+
+    async def tasks_in_progress(self, task_type: str, start: int, count: int) -> list[Task]:
+        """Non-terminal attempts of a task type, oldest first."""
+        ...
+
+    async def count_in_progress(self, task_def_name: str) -> int:
+        """How many attempts of this task definition are IN_PROGRESS."""
+        ...
+
+    async def count_started_since(self, task_def_name: str, since: int) -> int:
+        """How many attempts of this task definition started at `since` or later."""
+        ...
+
+    # -- queues ------------------------------------------------------------------------------
+    async def push(self, entries: Sequence[QueueEntry]) -> None:
+        """Make tasks pollable (replacing an existing entry of the same task)."""
+        ...
+
+    async def pop(self, queue: str, count: int, now: int) -> list[str]:
+        """Take up to `count` visible task ids from a queue, highest priority then oldest."""
+        ...
+
+    async def unqueue(self, task_ids: Sequence[str]) -> None:
+        """Remove the queue entries of these tasks, if any."""
+        ...
+
+    async def next_visible_at(self, queue: str) -> int | None:
+        """When the earliest entry of a queue becomes visible, or None if it is empty."""
+        ...
+
+    async def queue_sizes(self, now: int) -> dict[str, int]:
+        """Visible entries per queue name, sorted by name."""
+        ...
+
+    async def queue_depths(self) -> dict[str, tuple[int, int]]:
+        """Per queue: (entries visible or not, entries of tasks already IN_PROGRESS)."""
+        ...
+
+    async def queued_task_ids(self, queue: str) -> list[str]:
+        """Task ids that have an entry on this queue."""
+        ...
+
+    # -- polls, logs and history -------------------------------------------------------------
+    async def record_poll(self, poll: PollData) -> None:
+        """Remember the last poll of (queue, domain)."""
+        ...
+
+    async def poll_data(self, task_type: str | None) -> list[PollData]:
+        """Last polls of one task type (every domain), or of all types."""
+        ...
+
+    async def add_task_logs(self, task_id: str, logs: Sequence[tuple[str, int]]) -> None:
+        """Append (log line, created time) entries to a task's log."""
+        ...
+
+    async def task_logs(self, task_id: str) -> list[tuple[str, int]]:
+        """A task's log lines, oldest first."""
+        ...
+
+    async def append_history(self, events: Sequence[HistoryEvent]) -> None:
+        """Record state transitions; history is never updated or deleted."""
+        ...
+
+    async def workflow_history(self, workflow_id: str) -> list[HistoryEvent]:
+        """Every recorded transition of an execution and its tasks, in order."""
+        ...
+
+
+class Store(Protocol):
+    """A database: opens transactions, applies migrations, closes."""
+
+    name: str
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        """One unit of work: commits when the block exits normally, rolls back otherwise."""
+        ...

@@ -1,0 +1,131 @@
+"""The SQLite `Store`: one connection used from the event loop, one transaction at a time.
+
+SQLite allows one writer, which is exactly the per-workflow serialisation the decider needs on a
+single node. Transactions are short (a few hundred microseconds), so they run inline on the event
+loop rather than hopping to a thread; an asyncio lock keeps them from interleaving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from podium.errors import StoreUnavailable
+from podium.store import Tx
+from podium.store.migrate import migrations
+from podium.store.sqlite.tx import SqliteTx
+
+__all__ = ["SqliteStore", "sqlite_path"]
+
+
+def sqlite_path(url: str) -> str:
+    """The file path of a `sqlite:///path` URL (`sqlite://:memory:` for a private memory db)."""
+    if url in ("sqlite://", "sqlite://:memory:", "sqlite:///:memory:"):
+        return ":memory:"
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"not a sqlite URL: {url!r} (expected sqlite:///path/to/file.db)")
+    return url.removeprefix("sqlite:///")
+
+
+class SqliteStore:
+    """A SQLite database file behind the `Store` port."""
+
+    name = "sqlite"
+
+    def __init__(self, url: str, *, synchronous: str = "NORMAL", migrate: bool = True) -> None:
+        self.path = sqlite_path(url)
+        self.synchronous = synchronous
+        self.auto_migrate = migrate
+        self._conn: sqlite3.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA cache_size=-65536")
+        self._conn = conn
+        if self.auto_migrate:
+            self.migrate()
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations this database lacks; return the versions applied."""
+        conn = self._connection()
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_version")}
+        applied = []
+        for migration in migrations("sqlite"):
+            if migration.version in done:
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(migration.sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_version VALUES (?, ?, datetime('now'))",
+                    (migration.version, migration.name),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            applied.append(migration.version)
+        return applied
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        async with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"the database is busy: {exc}") from exc
+            try:
+                yield SqliteTx(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                conn.execute("ROLLBACK")
+                raise StoreUnavailable(f"the commit failed: {exc}") from exc
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreUnavailable("the SQLite store is not open")
+        return self._conn
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (triggers keep their inner semicolons)."""
+    statements: list[str] = []
+    current: list[str] = []
+    for line in sql.splitlines():
+        if line.strip().startswith("--") and not current:
+            continue
+        current.append(line)
+        text = "\n".join(current).strip()
+        if text.endswith(";") and sqlite3.complete_statement(text):
+            statements.append(text)
+            current = []
+    tail = "\n".join(current).strip()
+    if tail:
+        statements.append(tail)
+    return statements
