@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+
 import orjson
 
 from podium.model.executions import Task, Workflow
