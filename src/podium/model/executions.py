@@ -7,6 +7,7 @@ round-trips with `Task(**body)`; `to_json()` produces the API shape (nulls omitt
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,7 +101,10 @@ class Task:
 
     @classmethod
     def from_record(cls, record: JSON) -> Task:
-        task = cls(**{k: v for k, v in record.items() if k in _TASK_FIELD_NAMES})
+        try:
+            task = cls(**record)
+        except TypeError:  # a record written by another version: keep the fields we know
+            task = cls(**{k: v for k, v in record.items() if k in _TASK_FIELD_NAMES})
         task.status = TaskStatus(task.status)
         return task
 
@@ -113,7 +117,8 @@ class Task:
         return out
 
     def copy(self) -> Task:
-        return dataclasses.replace(self)
+        """A shallow copy (containers shared): callers replace fields, never mutate them."""
+        return copy.copy(self)
 
 
 _TASK_FIELDS = dataclasses.fields(Task)
@@ -165,7 +170,10 @@ class Workflow:
 
     @classmethod
     def from_record(cls, record: JSON) -> Workflow:
-        wf = cls(**{k: v for k, v in record.items() if k in _WF_FIELD_NAMES})
+        try:
+            wf = cls(**record)
+        except TypeError:  # a record written by another version: keep the fields we know
+            wf = cls(**{k: v for k, v in record.items() if k in _WF_FIELD_NAMES})
         wf.status = WorkflowStatus(wf.status)
         return wf
 
@@ -179,7 +187,8 @@ class Workflow:
         return out
 
     def copy(self) -> Workflow:
-        return dataclasses.replace(self)
+        """A shallow copy (containers shared): callers replace fields, never mutate them."""
+        return copy.copy(self)
 
 
 _WF_FIELDS = dataclasses.fields(Workflow)

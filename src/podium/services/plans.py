@@ -59,7 +59,8 @@ class Plans:
             return cached[1], await self.for_digest(tx, cached[1])
         body = await tx.get_workflow_def(name, version)
         if body is None:
-            raise NotFound(f"No such workflow defined. name={name}, version={version}")
+            shown = "null" if version is None else version
+            raise NotFound(f"No such workflow defined. name={name}, version={shown}")
         digest, plan = await self.prepare(tx, WorkflowDef.model_validate(body))
         self._registered[key] = (self.generation, digest)
         return digest, plan

@@ -34,6 +34,7 @@ def _task_row(task: Task, check_at: int) -> tuple[object, ...]:
         task.endTime,
         task.updateTime,
         check_at,
+        int(task.rateLimitPerFrequency > 0),
         task.domain,
         task.workerId,
         orjson.dumps(task.to_record()),
@@ -157,8 +158,9 @@ class SqliteTx(DefinitionsMixin, SearchMixin):
     async def insert_tasks(self, tasks: Sequence[Task], check_at: Sequence[int]) -> None:
         self.conn.executemany(
             "INSERT INTO task (workflow_id, seq, ref_name, ref_base, task_type, task_def_name,"
-            " status, done, scheduled_time, start_time, end_time, update_time, check_at, domain,"
-            " worker_id, body, task_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " status, done, scheduled_time, start_time, end_time, update_time, check_at,"
+            " rate_limited, domain, worker_id, body, task_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [_task_row(t, c) for t, c in zip(tasks, check_at, strict=True)],
         )
 
@@ -166,7 +168,8 @@ class SqliteTx(DefinitionsMixin, SearchMixin):
         self.conn.executemany(
             "UPDATE task SET workflow_id=?, seq=?, ref_name=?, ref_base=?, task_type=?,"
             " task_def_name=?, status=?, done=?, scheduled_time=?, start_time=?, end_time=?,"
-            " update_time=?, check_at=?, domain=?, worker_id=?, body=? WHERE task_id=?",
+            " update_time=?, check_at=?, rate_limited=?, domain=?, worker_id=?, body=?"
+            " WHERE task_id=?",
             [_task_row(t, c) for t, c in zip(tasks, check_at, strict=True)],
         )
 
@@ -216,7 +219,7 @@ class SqliteTx(DefinitionsMixin, SearchMixin):
 
     async def tasks_in_progress(self, task_type: str, start: int, count: int) -> list[Task]:
         rows = self.conn.execute(
-            f"SELECT body FROM task WHERE task_type=? AND status NOT IN ({_TERMINAL})"
+            f"SELECT body FROM task WHERE task_type=? AND done=0 AND status NOT IN ({_TERMINAL})"
             " ORDER BY scheduled_time LIMIT ? OFFSET ?",
             (task_type, count, start),
         )
@@ -224,14 +227,15 @@ class SqliteTx(DefinitionsMixin, SearchMixin):
 
     async def count_in_progress(self, task_def_name: str) -> int:
         row = self.conn.execute(
-            "SELECT count(*) FROM task WHERE task_def_name=? AND status='IN_PROGRESS'",
+            "SELECT count(*) FROM task WHERE task_def_name=? AND done=0 AND status='IN_PROGRESS'",
             (task_def_name,),
         ).fetchone()
         return int(row[0])
 
     async def count_started_since(self, task_def_name: str, since: int) -> int:
         row = self.conn.execute(
-            "SELECT count(*) FROM task WHERE task_def_name=? AND start_time >= ?",
+            "SELECT count(*) FROM task WHERE task_def_name=? AND rate_limited=1"
+            " AND start_time >= ?",
             (task_def_name, since),
         ).fetchone()
         return int(row[0])

@@ -35,9 +35,8 @@ CREATE TABLE workflow (
     timeout_at          INTEGER NOT NULL DEFAULT 0,
     body                BLOB    NOT NULL
 );
-CREATE INDEX workflow_by_name ON workflow (workflow_name, workflow_version, status);
+CREATE INDEX workflow_by_name ON workflow (workflow_name, status, create_time);
 CREATE INDEX workflow_by_correlation ON workflow (correlation_id) WHERE correlation_id IS NOT NULL;
-CREATE INDEX workflow_by_create_time ON workflow (create_time);
 CREATE INDEX workflow_by_idempotency ON workflow (workflow_name, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 CREATE INDEX workflow_timeouts ON workflow (timeout_at) WHERE timeout_at > 0;
@@ -57,17 +56,19 @@ CREATE TABLE task (
     end_time        INTEGER NOT NULL DEFAULT 0,
     update_time     INTEGER NOT NULL DEFAULT 0,
     check_at        INTEGER NOT NULL DEFAULT 0,
+    rate_limited    INTEGER NOT NULL DEFAULT 0,
     domain          TEXT,
     worker_id       TEXT,
     body            BLOB    NOT NULL
 );
-CREATE INDEX task_by_workflow ON task (workflow_id, seq);
-CREATE INDEX task_pending ON task (workflow_id, seq) WHERE done = 0;
+-- Few indexes on purpose: every index is written on the hot path (poll, update).
 CREATE INDEX task_by_ref ON task (workflow_id, ref_base, seq);
+CREATE INDEX task_pending ON task (workflow_id, seq) WHERE done = 0;
 CREATE INDEX task_checks ON task (check_at) WHERE check_at > 0;
-CREATE INDEX task_by_def_status ON task (task_def_name, status);
-CREATE INDEX task_by_def_start ON task (task_def_name, start_time);
-CREATE INDEX task_by_type_status ON task (task_type, status);
+CREATE INDEX task_live_by_type ON task (task_type, status) WHERE done = 0;
+CREATE INDEX task_live_by_def ON task (task_def_name, status) WHERE done = 0;
+-- Only attempts of rate-limited task definitions are counted by start time.
+CREATE INDEX task_rate_window ON task (task_def_name, start_time) WHERE rate_limited = 1;
 
 CREATE TABLE queue (
     task_id         TEXT    PRIMARY KEY,
@@ -77,7 +78,6 @@ CREATE TABLE queue (
     visible_at      INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX queue_pop ON queue (queue_name, priority DESC, visible_at);
-CREATE INDEX queue_visible ON queue (queue_name, visible_at);
 
 CREATE TABLE poll_data (
     queue_name      TEXT    NOT NULL,
@@ -88,7 +88,7 @@ CREATE TABLE poll_data (
 ) WITHOUT ROWID;
 
 CREATE TABLE task_log (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              INTEGER PRIMARY KEY,
     task_id         TEXT    NOT NULL,
     log             TEXT    NOT NULL,
     created_time    INTEGER NOT NULL
@@ -96,7 +96,8 @@ CREATE TABLE task_log (
 CREATE INDEX task_log_by_task ON task_log (task_id, id);
 
 CREATE TABLE history (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- Rows are never deleted (triggers below), so rowids only grow: no AUTOINCREMENT needed.
+    seq             INTEGER PRIMARY KEY,
     workflow_id     TEXT    NOT NULL,
     task_id         TEXT,
     ref_name        TEXT,
