@@ -9,7 +9,7 @@ from starlette.staticfiles import StaticFiles
 from podium import __version__
 from podium.api.errors import install_error_handlers
 from podium.api.limits import BodyLimit
-from podium.api.routes import bulk, metadata, system, tasks, workflows
+from podium.api.routes import bulk, metadata, queue, system, tasks, workflows
 from podium.config import Settings
 from podium.observability.metrics import PrometheusObserver
 from podium.services import Services
@@ -32,8 +32,13 @@ def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -
     app.state.metrics = metrics
     install_error_handlers(app)
     # Bulk before workflows: `/api/workflow/bulk/x` must not be read as a workflow id.
-    for router in (bulk.router, workflows.router, metadata.router, tasks.router, system.router):
-        app.include_router(router)
+    routers = (bulk, workflows, metadata, tasks, queue, system)
+    for module in routers:
+        app.include_router(module.router)
+    # The worker protocol is the hot path: serve it from plain Starlette routes placed first
+    # (FastAPI's request machinery costs more than the work). The FastAPI routes of the same
+    # paths stay for the OpenAPI document.
+    app.router.routes[:0] = [*tasks.hot_routes(), *workflows.hot_routes()]
     app.add_api_route("/v3/api-docs", app.openapi, include_in_schema=False)
     app.mount(
         "/swagger-ui-static",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +98,7 @@ class Task:
 
     def to_record(self) -> JSON:
         """The stored form: every field, nulls included, enums as names."""
-        return {f.name: getattr(self, f.name) for f in _TASK_FIELDS}
+        return dict(zip(_TASK_NAMES, _task_values(self), strict=True))
 
     @classmethod
     def from_record(cls, record: JSON) -> Task:
@@ -118,11 +119,13 @@ class Task:
 
     def copy(self) -> Task:
         """A shallow copy (containers shared): callers replace fields, never mutate them."""
-        return copy.copy(self)
+        return Task(*_task_values(self))
 
 
 _TASK_FIELDS = dataclasses.fields(Task)
 _TASK_FIELD_NAMES = frozenset(f.name for f in _TASK_FIELDS)
+_TASK_NAMES = tuple(f.name for f in _TASK_FIELDS)
+_task_values = operator.attrgetter(*_TASK_NAMES)
 
 
 @dataclass(slots=True)

@@ -44,13 +44,16 @@ class MemoryStore:
         self._open = False
 
     async def open(self) -> None:
+        """Accept transactions (there is no schema to migrate)."""
         self._open = True
 
     async def close(self) -> None:
+        """Refuse transactions until opened again; the data stays, as in a database file."""
         self._open = False
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
+        """One unit of work on a fork of the tables: committed on exit, dropped on error."""
         async with self._lock:
             if not self._open:
                 raise StoreUnavailable("the memory store is not open")

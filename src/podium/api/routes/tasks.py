@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Request, Response
+from starlette.routing import Route
 
 from podium.api.routes.workflows import search_request
 from podium.api.wire import (
@@ -19,7 +20,7 @@ from podium.model.requests import TaskResult
 from podium.model.validation import parse_model
 from podium.services.summaries import task_summary
 
-__all__ = ["router"]
+__all__ = ["hot_routes", "router"]
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
@@ -206,3 +207,16 @@ async def update_by_ref_sync(workflow_id: str, ref: str, status: str, request: R
     if await _by_ref(request, workflow_id, ref, status) is None:
         raise NotFound(f"No pending task {ref} in workflow {workflow_id}")
     return json_response(await services(request).workflows.get_json(workflow_id))
+
+
+def hot_routes() -> list[Route]:
+    """Batch poll, update and update-v2 as plain Starlette routes (see podium.api.app)."""
+
+    async def batch_poll_hot(request: Request) -> Response:
+        return await batch_poll(request.path_params["tasktype"], request)
+
+    return [
+        Route("/api/tasks/poll/batch/{tasktype}", batch_poll_hot, methods=["GET"]),
+        Route("/api/tasks", update, methods=["POST"]),
+        Route("/api/tasks/update-v2", update_v2, methods=["POST"]),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from starlette.routing import Route
 
 from podium.api.wire import (
     json_body,
@@ -20,7 +21,7 @@ from podium.model.validation import parse_model
 from podium.services.summaries import workflow_summary
 from podium.store import SearchRequest
 
-__all__ = ["router", "search_request"]
+__all__ = ["hot_routes", "router", "search_request"]
 
 router = APIRouter(prefix="/api/workflow", tags=["workflow"])
 
@@ -247,3 +248,8 @@ async def terminate_remove(workflow_id: str, request: Request) -> Response:
         archive=qbool(request, "archiveWorkflow", True),
     )
     return Response(status_code=200)
+
+
+def hot_routes() -> list[Route]:
+    """Starting a workflow as a plain Starlette route (see podium.api.app)."""
+    return [Route("/api/workflow", start, methods=["POST"])]
