@@ -58,21 +58,15 @@ class PodiumProcess:
         return f"{self.url}/api"
 
     def start(self, timeout: float = 30) -> PodiumProcess:
-        log = self.log_path.open("ab")
-        cmd = [
-            sys.executable,
-            "-m",
-            "podium",
-            "server",
-            "--port",
-            str(self.port),
-            "--db",
-            self.db,
-            *self.extra,
-        ]
-        self.proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.workdir
-        )
+        cmd = [sys.executable, "-m", "podium", "server", "--port", str(self.port), "--db", self.db]
+        with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [*cmd, *self.extra],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=self.workdir,
+            )
         wait_for(self._healthy, timeout, f"podium server on {self.url}")
         return self
 

@@ -22,7 +22,7 @@ from podium.errors import (
     ValidationFailed,
 )
 
-__all__ = ["STATUS_OF", "error_response", "install_error_handlers"]
+__all__ = ["STATUS_OF", "error_body", "error_response", "install_error_handlers"]
 
 log = logging.getLogger("podium.api")
 
@@ -47,11 +47,17 @@ def _status(exc: PodiumError) -> int:
     return 500
 
 
-def error_response(status: int, message: str, **extra: Any) -> Response:
+def error_body(status: int, message: str, **extra: Any) -> bytes:
+    """Conductor's error JSON."""
     body: dict[str, Any] = {"status": status, "message": message, "instance": _HOST}
     body["retryable"] = extra.pop("retryable", False)
     body.update(extra)
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    return orjson.dumps(body)
+
+
+def error_response(status: int, message: str, **extra: Any) -> Response:
+    body = error_body(status, message, **extra)
+    return Response(body, status_code=status, media_type="application/json")
 
 
 async def _podium_error(_request: Request, exc: Exception) -> Response:

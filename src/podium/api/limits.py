@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import orjson
+from podium.api.errors import error_body
 
 __all__ = ["BodyLimit"]
 
@@ -49,7 +49,7 @@ class BodyLimit:
         return f"The request body is larger than the {self.max_bytes} bytes this server accepts"
 
     async def _refuse(self, send: Send) -> None:
-        body = orjson.dumps({"status": 413, "message": self._message(), "retryable": False})
+        body = error_body(413, self._message())
         await send(
             {
                 "type": "http.response.start",

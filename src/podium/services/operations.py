@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
+
 from podium.engine.decision import Termination
 from podium.engine.domains import queue_name
 from podium.errors import BadRequest, Conflict, NotFound, PodiumError
@@ -129,6 +131,11 @@ class Operations:
                     "can be removed with archiveWorkflow=true (terminate it first)"
                 )
             await unit.tx.append_history([self._event(wf, "workflow_removed", actor, wf.status)])
+            if archive:
+                tasks = await unit.tx.workflow_tasks(workflow_id)
+                plan = await self.plans.for_digest(unit.tx, wf.defHash)
+                body = orjson.dumps(wf.to_json(plan.definition_json, tasks))
+                await unit.tx.archive_workflow(workflow_id, body, self.ctx.clock())
             await unit.tx.delete_workflow(workflow_id)
 
     async def terminate_remove(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import orjson
+
 from podium.errors import BadRequest, NotFound
 from podium.model.executions import HistoryEvent, Task, Workflow
 from podium.model.requests import StartWorkflowRequest
@@ -65,7 +67,18 @@ class WorkflowService:
         return wf, tasks
 
     async def get_json(self, workflow_id: str, *, include_tasks: bool = True) -> JSON:
-        wf, tasks = await self.get(workflow_id, include_tasks=include_tasks)
+        """The execution's JSON; a removed-with-archive execution is read from the archive."""
+        try:
+            wf, tasks = await self.get(workflow_id, include_tasks=include_tasks)
+        except NotFound:
+            async with unit_of_work(self.ctx) as unit:
+                archived = await unit.tx.get_archived_workflow(workflow_id)
+            if archived is None:
+                raise
+            found: JSON = orjson.loads(archived)
+            if not include_tasks:
+                found["tasks"] = []
+            return found
         return await self.to_json(wf, tasks)
 
     async def to_json(self, wf: Workflow, tasks: list[Task]) -> JSON:

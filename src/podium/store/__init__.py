@@ -103,6 +103,14 @@ class Tx(Protocol):
         """Remove an execution, its tasks, their queue entries and logs (history stays)."""
         ...
 
+    async def archive_workflow(self, workflow_id: str, body: bytes, at: int) -> None:
+        """Keep the final JSON of a removed execution readable by id."""
+        ...
+
+    async def get_archived_workflow(self, workflow_id: str) -> bytes | None:
+        """The archived JSON of a removed execution, or None."""
+        ...
+
     async def find_workflow_by_idempotency_key(self, name: str, key: str) -> Workflow | None:
         """The newest execution of `name` started with this idempotency key."""
         ...
@@ -124,7 +132,8 @@ class Tx(Protocol):
         ...
 
     async def due_workflows(self, now: int, limit: int) -> list[str]:
-        """Running executions with a timeout or a task check due at `now` or before."""
+        """Executions whose workflow timeout (running or paused) or, for running ones, a task
+        check is due at `now` or before; earliest due first, each id once."""
         ...
 
     # -- tasks -------------------------------------------------------------------------------
@@ -165,15 +174,16 @@ class Tx(Protocol):
         ...
 
     async def tasks_in_progress(self, task_type: str, start: int, count: int) -> list[Task]:
-        """Non-terminal attempts of a task type, oldest first."""
+        """Live attempts of a task type (not yet acted on by the decider), oldest first."""
         ...
 
     async def count_in_progress(self, task_def_name: str) -> int:
-        """How many attempts of this task definition are IN_PROGRESS."""
+        """How many live attempts of this task definition are IN_PROGRESS."""
         ...
 
     async def count_started_since(self, task_def_name: str, since: int) -> int:
-        """How many attempts of this task definition started at `since` or later."""
+        """How many attempts of this rate-limited task definition (rateLimitPerFrequency > 0
+        when written) started at `since` or later."""
         ...
 
     # -- queues ------------------------------------------------------------------------------

@@ -86,6 +86,12 @@ class MemoryTx(MemoryDefinitions):
         await self.delete_tasks([t.task_id for t in self._task_rows(workflow_id)])
         self.state.workflows.pop(workflow_id)
 
+    async def archive_workflow(self, workflow_id: str, body: bytes, at: int) -> None:
+        self.state.archive.put(workflow_id, bytes(body))
+
+    async def get_archived_workflow(self, workflow_id: str) -> bytes | None:
+        return self.state.archive.get(workflow_id)
+
     async def find_workflow_by_idempotency_key(self, name: str, key: str) -> Workflow | None:
         rows = [
             r for r in self.state.workflows.rows() if r.name == name and r.idempotency_key == key
@@ -125,13 +131,18 @@ class MemoryTx(MemoryDefinitions):
         return search_workflows(self.state, request)
 
     async def due_workflows(self, now: int, limit: int) -> list[str]:
-        due = {
-            r.workflow_id
-            for r in self.state.workflows.rows()
+        workflows = self.state.workflows
+        due = [
+            (r.timeout_at, r.workflow_id)
+            for r in workflows.rows()
             if 0 < r.timeout_at <= now and r.status in _TIMEOUT_STATUSES
-        }
-        due.update(t.workflow_id for t in self.state.tasks.rows() if 0 < t.check_at <= now)
-        return sql_page(sorted(due), 0, limit)  # a SQL UNION comes out sorted and distinct
+        ]
+        for t in self.state.tasks.rows():
+            owner = workflows.get(t.workflow_id)
+            if 0 < t.check_at <= now and owner is not None and owner.status == "RUNNING":
+                due.append((t.check_at, t.workflow_id))
+        due.sort(key=lambda d: d[0])  # earliest due first, as ORDER BY due in SQLite
+        return list(dict.fromkeys(w for _, w in due[:limit]))
 
     # -- tasks -------------------------------------------------------------------------------
     async def insert_tasks(self, tasks: Sequence[Task], check_at: Sequence[int]) -> None:

@@ -222,6 +222,8 @@ class MemoryState:
     """Events per workflow id, in `seq` order."""
     history_seq: int = 0
     """The last `seq` handed out (SQLite's AUTOINCREMENT, rolled back with the transaction)."""
+    archive: CowTable[str, bytes] = field(default_factory=CowTable)
+    """Final JSON of removed executions, by workflow id."""
 
     def fork(self) -> MemoryState:
         """A working copy for one transaction, sharing every table until it writes to it."""
@@ -236,6 +238,7 @@ class MemoryState:
             self.logs.fork(),
             self.history.fork(),
             self.history_seq,
+            self.archive.fork(),
         )
 
 

@@ -63,10 +63,13 @@ async def search_v2(request: Request) -> Response:
 
 @router.post("/execute/{name}/{version}", summary="Start and wait for the end (or a task)")
 async def execute(name: str, version: int, request: Request) -> Response:
-    body = await model_body(request, StartWorkflowRequest, default={})
-    body.name = name
-    if body.workflowDef is None:
-        body.version = version or None
+    data = await json_body(request, default={})
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON StartWorkflowRequest object")
+    data = {**data, "name": name}
+    if data.get("workflowDef") is None:
+        data["version"] = version or None
+    body = parse_model(StartWorkflowRequest, data)
     until = opt_str(request.query_params.get("waitUntilTaskRef"))
     wait_for = qint(request, "waitForSeconds", 10)
     wf, timed_out = await services(request).workflows.execute(

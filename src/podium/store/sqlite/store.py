@@ -8,17 +8,22 @@ loop rather than hopping to a thread; an asyncio lock keeps them from interleavi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from podium.errors import StoreUnavailable
+from podium.errors import Conflict, StoreUnavailable
 from podium.store import Tx
 from podium.store.migrate import migrations
+from podium.store.sqlite.checkpoint import Checkpointer
 from podium.store.sqlite.tx import SqliteTx
 
 __all__ = ["SqliteStore", "sqlite_path"]
+
+# How soon to retry a commit that found a unit still inside the shared transaction.
+_RETRY_COMMIT_S = 0.001
 
 
 def sqlite_path(url: str) -> str:
@@ -43,6 +48,7 @@ class SqliteStore:
         self._lock = asyncio.Lock()
         self._batch: asyncio.Future[None] | None = None
         self._commit_scheduled = False
+        self._checkpointer: Checkpointer | None = None
 
     async def open(self) -> None:
         if self.path != ":memory:":
@@ -57,6 +63,10 @@ class SqliteStore:
         self._conn = conn
         if self.auto_migrate:
             self.migrate()
+        if self.path != ":memory:":
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = Checkpointer(self.path)
+            self._checkpointer.start()
 
     def migrate(self) -> list[int]:
         """Apply the migrations this database lacks; return the versions applied."""
@@ -91,6 +101,9 @@ class SqliteStore:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -107,14 +120,28 @@ class SqliteStore:
             conn.execute("SAVEPOINT unit")
             try:
                 yield SqliteTx(conn)
+            except sqlite3.IntegrityError as exc:
+                self._undo_unit(conn)
+                raise Conflict(f"the change conflicts with stored data: {exc}") from exc
+            except sqlite3.OperationalError as exc:
+                self._undo_unit(conn)
+                raise StoreUnavailable(f"the database failed: {exc}") from exc
             except BaseException:
-                conn.execute("ROLLBACK TO unit")
-                conn.execute("RELEASE unit")
-                self._schedule_commit()
+                self._undo_unit(conn)
                 raise
             conn.execute("RELEASE unit")
             self._schedule_commit()
         await asyncio.shield(batch)
+
+    def _undo_unit(self, conn: sqlite3.Connection) -> None:
+        """Roll this unit back; the rest of the batch stays (unless SQLite dropped it all)."""
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK TO unit")
+                conn.execute("RELEASE unit")
+            except sqlite3.OperationalError:  # SQLite already rolled the transaction back
+                pass
+        self._schedule_commit()
 
     def _open_batch(self) -> asyncio.Future[None]:
         if self._batch is None:
@@ -133,8 +160,9 @@ class SqliteStore:
     def _commit(self) -> None:
         """COMMIT the shared transaction (a loop callback: no unit is inside it now)."""
         self._commit_scheduled = False
-        if self._lock.locked():  # a unit is mid-way (it awaited inside): try again next turn
-            self._schedule_commit()
+        if self._lock.locked():  # a unit is mid-way (it awaited inside): try again shortly
+            self._commit_scheduled = True
+            asyncio.get_running_loop().call_later(_RETRY_COMMIT_S, self._commit)
             return
         batch, self._batch = self._batch, None
         if batch is None:
@@ -143,10 +171,12 @@ class SqliteStore:
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             batch.set_exception(StoreUnavailable(f"the commit failed: {exc}"))
-            return
-        batch.set_result(None)
+        else:
+            batch.set_result(None)
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import orjson
 
+from podium.errors import Conflict
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
 from podium.store.sqlite.definitions import DefinitionsMixin
 from podium.store.sqlite.searching import SearchMixin
@@ -61,6 +63,15 @@ def _workflow_row(wf: Workflow) -> tuple[object, ...]:
     )
 
 
+@contextmanager
+def _conflicts(message: str) -> Iterator[None]:
+    """Translate a uniqueness violation into the port's Conflict."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        raise Conflict(message) from exc
+
+
 def load_task(body: bytes) -> Task:
     return Task.from_record(orjson.loads(body))
 
@@ -77,6 +88,10 @@ class SqliteTx(DefinitionsMixin, SearchMixin):
 
     # -- workflows ---------------------------------------------------------------------------
     async def insert_workflow(self, workflow: Workflow) -> None:
+        with _conflicts(f"Workflow {workflow.workflowId} exists already"):
+            self._insert_workflow(workflow)
+
+    def _insert_workflow(self, workflow: Workflow) -> None:
         self.conn.execute(
             "INSERT INTO workflow (workflow_name, workflow_version, status, correlation_id,"
             " priority, create_time, update_time, end_time, parent_workflow_id,"
@@ -109,6 +124,19 @@ class SqliteTx(DefinitionsMixin, SearchMixin):
         ]
         await self.delete_tasks(ids)
         self.conn.execute("DELETE FROM workflow WHERE workflow_id=?", (workflow_id,))
+
+    async def archive_workflow(self, workflow_id: str, body: bytes, at: int) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO workflow_archive (workflow_id, archived_at, body)"
+            " VALUES (?,?,?)",
+            (workflow_id, at, body),
+        )
+
+    async def get_archived_workflow(self, workflow_id: str) -> bytes | None:
+        row = self.conn.execute(
+            "SELECT body FROM workflow_archive WHERE workflow_id=?", (workflow_id,)
+        ).fetchone()
+        return bytes(row[0]) if row else None
 
     async def find_workflow_by_idempotency_key(self, name: str, key: str) -> Workflow | None:
         row = self.conn.execute(
@@ -146,16 +174,22 @@ class SqliteTx(DefinitionsMixin, SearchMixin):
 
     async def due_workflows(self, now: int, limit: int) -> list[str]:
         rows = self.conn.execute(
-            "SELECT workflow_id FROM workflow WHERE timeout_at > 0 AND timeout_at <= ?"
-            " AND status IN ('RUNNING','PAUSED')"
-            " UNION SELECT DISTINCT workflow_id FROM task WHERE check_at > 0 AND check_at <= ?"
-            " LIMIT ?",
+            "SELECT workflow_id, timeout_at AS due FROM workflow"
+            " WHERE timeout_at > 0 AND timeout_at <= ? AND status IN ('RUNNING','PAUSED')"
+            " UNION ALL SELECT t.workflow_id, t.check_at FROM task t"
+            " JOIN workflow w ON w.workflow_id = t.workflow_id"
+            " WHERE t.check_at > 0 AND t.check_at <= ? AND w.status = 'RUNNING'"
+            " ORDER BY due LIMIT ?",
             (now, now, limit),
         )
-        return [r[0] for r in rows]
+        return list(dict.fromkeys(r[0] for r in rows))
 
     # -- tasks -------------------------------------------------------------------------------
     async def insert_tasks(self, tasks: Sequence[Task], check_at: Sequence[int]) -> None:
+        with _conflicts("A task with one of these ids exists already"):
+            self._insert_tasks(tasks, check_at)
+
+    def _insert_tasks(self, tasks: Sequence[Task], check_at: Sequence[int]) -> None:
         self.conn.executemany(
             "INSERT INTO task (workflow_id, seq, ref_name, ref_base, task_type, task_def_name,"
             " status, done, scheduled_time, start_time, end_time, update_time, check_at,"

@@ -41,6 +41,13 @@ CREATE INDEX workflow_by_idempotency ON workflow (workflow_name, idempotency_key
     WHERE idempotency_key IS NOT NULL;
 CREATE INDEX workflow_timeouts ON workflow (timeout_at) WHERE timeout_at > 0;
 
+-- Removed executions kept readable (remove with archiveWorkflow=true): their final JSON.
+CREATE TABLE workflow_archive (
+    workflow_id     TEXT    PRIMARY KEY,
+    archived_at     INTEGER NOT NULL,
+    body            BLOB    NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE task (
     task_id         TEXT    PRIMARY KEY,
     workflow_id     TEXT    NOT NULL,

@@ -1,0 +1,1 @@
+"""Fault-injection tests: a real server killed and restarted under load."""

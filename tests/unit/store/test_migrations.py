@@ -1,0 +1,90 @@
+"""Migrations: idempotent, and a migrated database has exactly the schema the files describe."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from podium.cli import app
+from podium.store.migrate import migrations
+from podium.store.sqlite import SqliteStore
+
+MIGRATIONS = Path(__file__).parents[3] / "src" / "podium" / "store" / "migrations" / "sqlite"
+Schema = list[tuple[str, str, str]]
+
+
+def schema(path: Path) -> Schema:
+    """(type, name, sql) of every schema object but the migration bookkeeping, sorted."""
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master"
+            " WHERE sql IS NOT NULL AND tbl_name <> 'schema_version'"
+        ).fetchall()
+    return sorted(rows)
+
+
+def migrate_with_store(path: Path) -> tuple[list[int], list[int]]:
+    """Migrate a database twice through `SqliteStore.migrate`; what each run applied."""
+
+    async def twice() -> tuple[list[int], list[int]]:
+        store = SqliteStore(f"sqlite:///{path}", migrate=False)
+        await store.open()
+        try:
+            return store.migrate(), store.migrate()
+        finally:
+            await store.close()
+
+    return asyncio.run(twice())
+
+
+def test_the_migration_files_are_the_ones_the_store_applies() -> None:
+    files = sorted(p.name for p in MIGRATIONS.glob("*.sql"))
+    assert files, "no SQLite migration found"
+    assert [f"{m.version:04d}_{m.name}.sql" for m in migrations("sqlite")] == files
+    assert [m.version for m in migrations("sqlite")] == list(range(1, len(files) + 1))
+
+
+def test_migrating_again_applies_nothing(tmp_path: Path) -> None:
+    first, second = migrate_with_store(tmp_path / "t.db")
+    assert first == [m.version for m in migrations("sqlite")]
+    assert 1 in first
+    assert second == []
+
+    async def reopen() -> list[int]:
+        store = SqliteStore(f"sqlite:///{tmp_path / 't.db'}")  # migrates when it opens
+        await store.open()
+        try:
+            return store.migrate()
+        finally:
+            await store.close()
+
+    assert asyncio.run(reopen()) == []
+    with closing(sqlite3.connect(tmp_path / "t.db")) as conn:
+        versions = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+    assert versions == [(m.version,) for m in migrations("sqlite")]
+
+
+def test_a_migrated_database_equals_one_built_from_the_files(tmp_path: Path) -> None:
+    migrate_with_store(tmp_path / "migrated.db")
+    with closing(sqlite3.connect(tmp_path / "fresh.db")) as conn:
+        for path in sorted(MIGRATIONS.glob("*.sql")):
+            conn.executescript(path.read_text())
+    fresh = schema(tmp_path / "fresh.db")
+    assert {name for kind, name, _ in fresh if kind == "table"} >= {"workflow", "task", "queue"}
+    assert schema(tmp_path / "migrated.db") == fresh
+
+
+def test_db_migrate_command(tmp_path: Path) -> None:
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    first = runner.invoke(app, ["db", "migrate", "--db", url])
+    assert first.exit_code == 0, first.output
+    versions = [m.version for m in migrations("sqlite")]
+    assert first.stdout.strip() == f"applied migrations: {versions}"
+    again = runner.invoke(app, ["db", "migrate", "--db", url])
+    assert again.exit_code == 0, again.output
+    assert again.stdout.strip() == "schema is up to date"
