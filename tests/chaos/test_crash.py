@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -41,21 +39,6 @@ class RestartablePodium(PodiumProcess):
     """A server that can be SIGKILLed and started again on the same port and SQLite file."""
 
     kills = 0
-
-    def start(self, timeout: float = 30) -> RestartablePodium:
-        # The base class leaves its log handle to the garbage collector (a ResourceWarning,
-        # an error under filterwarnings=error); the child keeps its own copy of the descriptor.
-        cmd = [sys.executable, "-m", "podium", "server", "--port", str(self.port)]
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [*cmd, "--db", self.db, *self.extra],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-                cwd=self.workdir,
-            )
-        wait_for(self._healthy, timeout, f"podium server on {self.url}")
-        return self
 
     def crash_and_restart(self) -> None:
         self.kill()
