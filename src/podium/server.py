@@ -13,8 +13,8 @@ from fastapi import FastAPI
 
 from podium.api.app import create_app
 from podium.config import Settings
+from podium.observability.events import LoggingObserver
 from podium.observability.logs import configure_logging
-from podium.observability.metrics import PrometheusObserver
 from podium.services import Limits, ServiceContext, Services, build_services
 from podium.store import Store
 from podium.store.sqlite import SqliteStore
@@ -37,7 +37,7 @@ def make_store(settings: Settings) -> Store:
 
 def build_app(settings: Settings) -> FastAPI:
     """The ASGI app with its lifespan: open the store, run the loops, close on shutdown."""
-    metrics = PrometheusObserver()
+    metrics = LoggingObserver()
     store = make_store(settings)
     limits = Limits(max_poll_timeout_ms=settings.max_poll_timeout_ms)
     ctx = ServiceContext(store=store, observer=metrics, limits=limits, env=settings.conductor_env)

@@ -98,6 +98,14 @@ class Decisions:
         latest = {**index.latest_by_ref, **found}
         return TaskIndex(latest, index.absent | (need.refs - found.keys()))
 
+    def _report_timeouts(self, decision: Decision) -> None:
+        for event in decision.history:
+            if event.to_status != "TIMED_OUT" or event.task_id is None:
+                continue
+            task = decision.changed.get(event.task_id)
+            kind = "response" if (event.reason or "").startswith("responseTimeout") else "task"
+            self.ctx.observer.task_timed_out(task.taskType if task else "?", kind)
+
     async def apply(self, unit: Unit, decision: Decision) -> None:
         """Write a decision: tasks, queue entries, history and the workflow row."""
         tx = unit.tx
@@ -118,6 +126,7 @@ class Decisions:
         if decision.history:
             await tx.append_history(decision.history)
         unit.wake.add(f"wf:{wf.workflowId}")
+        self._report_timeouts(decision)
         if decision.ended:
             duration = max(0, (wf.endTime or wf.updateTime) - wf.createTime)
             unit.ended.append((wf.workflowName, wf.workflowId, wf.status.value, duration))
