@@ -47,7 +47,15 @@ def server(
     max_payload_bytes: Annotated[
         int, typer.Option(envvar="PODIUM_MAX_PAYLOAD_BYTES", help="Largest request body accepted")
     ] = 10 * 1024 * 1024,
-    access_log: Annotated[bool, typer.Option(envvar="PODIUM_ACCESS_LOG")] = False,
+    max_poll_timeout_ms: Annotated[
+        int,
+        typer.Option(
+            envvar="PODIUM_MAX_POLL_TIMEOUT_MS", help="Longest long poll a worker may ask"
+        ),
+    ] = 5000,
+    access_log: Annotated[
+        bool, typer.Option(envvar="PODIUM_ACCESS_LOG", help="Log every HTTP request")
+    ] = False,
 ) -> None:
     """Serve the API on http://HOST:PORT."""
     from podium.server import serve
@@ -65,6 +73,7 @@ def server(
         sweep_interval=sweep_interval,
         max_payload_bytes=max_payload_bytes,
         access_log=access_log,
+        max_poll_timeout_ms=max_poll_timeout_ms,
     )
     serve(settings)
 
