@@ -30,9 +30,15 @@ def make_store(settings: Settings) -> Store:
         return SqliteStore(
             settings.db, synchronous=settings.sqlite_synchronous, migrate=settings.migrate
         )
+    if settings.db in ("memory://", "memory:"):
+        from podium.store.memory import MemoryStore
+
+        return MemoryStore()
     if settings.db.startswith(("postgres://", "postgresql://")):
         raise SystemExit("PostgreSQL support is not available yet; use a sqlite:/// URL")
-    raise SystemExit(f"Unsupported database URL: {settings.db!r} (try sqlite:///podium.db)")
+    raise SystemExit(
+        f"Unsupported database URL: {settings.db!r} (try sqlite:///podium.db or memory://)"
+    )
 
 
 def build_app(settings: Settings) -> FastAPI:
