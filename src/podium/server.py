@@ -80,7 +80,7 @@ def _lifespan(svc: Services, settings: Settings):  # type: ignore[no-untyped-def
 
 def serve(settings: Settings) -> None:
     """Run the server until interrupted."""
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, access_log=settings.access_log)
     app = build_app(settings)
     config = uvicorn.Config(
         app,

@@ -67,11 +67,8 @@ class PrometheusObserver:
         )
         self.timeouts = Counter("task_timeout", "Task timeouts", ["taskType", "kind"], registry=r)
         self.queue_depth = Gauge(
-            "task_queue_depth", "Entries per task queue", ["taskType"], registry=r
-        )
-        self.in_progress = Gauge(
-            "task_in_progress",
-            "Queue entries whose task is in progress",
+            "task_queue_depth",
+            "Tasks waiting in each queue ([domain:]type), delayed ones included",
             ["taskType"],
             registry=r,
         )
@@ -110,10 +107,8 @@ class PrometheusObserver:
 
     def set_queue_depths(self, depths: dict[str, tuple[int, int]]) -> None:
         self.queue_depth.clear()
-        self.in_progress.clear()
-        for queue, (size, in_progress) in depths.items():
+        for queue, (size, _) in depths.items():
             self.queue_depth.labels(queue).set(size)
-            self.in_progress.labels(queue).set(in_progress)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

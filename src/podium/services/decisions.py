@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -98,13 +99,15 @@ class Decisions:
         latest = {**index.latest_by_ref, **found}
         return TaskIndex(latest, index.absent | (need.refs - found.keys()))
 
-    def _report_timeouts(self, decision: Decision) -> None:
+    def _report_timeouts(self, unit: Unit, decision: Decision) -> None:
+        observer = self.ctx.observer
         for event in decision.history:
             if event.to_status != "TIMED_OUT" or event.task_id is None:
                 continue
             task = decision.changed.get(event.task_id)
             kind = "response" if (event.reason or "").startswith("responseTimeout") else "task"
-            self.ctx.observer.task_timed_out(task.taskType if task else "?", kind)
+            task_type = task.taskType if task else "?"
+            unit.report(functools.partial(observer.task_timed_out, task_type, kind))
 
     async def apply(self, unit: Unit, decision: Decision) -> None:
         """Write a decision: tasks, queue entries, history and the workflow row."""
@@ -126,7 +129,9 @@ class Decisions:
         if decision.history:
             await tx.append_history(decision.history)
         unit.wake.add(f"wf:{wf.workflowId}")
-        self._report_timeouts(decision)
+        self._report_timeouts(unit, decision)
         if decision.ended:
             duration = max(0, (wf.endTime or wf.updateTime) - wf.createTime)
-            unit.ended.append((wf.workflowName, wf.workflowId, wf.status.value, duration))
+            name, workflow_id, status = wf.workflowName, wf.workflowId, wf.status.value
+            observer = self.ctx.observer
+            unit.report(lambda: observer.workflow_ended(name, workflow_id, status, duration))

@@ -63,7 +63,8 @@ class MetadataService:
         async with unit_of_work(self.ctx) as unit:
             found = await unit.tx.get_workflow_def(name, version)
         if found is None:
-            raise NotFound(f"No such workflow found by name: {name}, version: {version}")
+            shown = "null" if version is None else version
+            raise NotFound(f"No such workflow found by name: {name}, version: {shown}")
         return found
 
     async def list_workflows(self, *, latest_only: bool = False) -> list[JSON]:

@@ -62,7 +62,10 @@ class Starter:
             ]
         )
         await self.decisions.run(unit, wf, plan, actor=actor)
-        self.ctx.observer.workflow_started(wf.workflowName, wf.workflowVersion, wf.workflowId)
+        observer = self.ctx.observer
+        unit.report(
+            lambda: observer.workflow_started(wf.workflowName, wf.workflowVersion, wf.workflowId)
+        )
         return wf.workflowId
 
     async def after_decision(self, unit: Unit, decision: Decision, *, actor: str) -> None:

@@ -36,13 +36,14 @@ class Sweeper:
         for workflow_id in due:
             try:
                 await self.operations.decide(workflow_id, actor="sweeper")
-            except PodiumError as exc:
+            except Exception as exc:  # one broken execution must not block the others
                 log.warning(
                     "sweep failed",
+                    exc_info=not isinstance(exc, PodiumError),
                     extra={
                         "action": "sweep_failed",
                         "workflowId": workflow_id,
-                        "error": exc.message,
+                        "error": str(exc),
                     },
                 )
         return len(due)
@@ -54,5 +55,8 @@ class Sweeper:
                 done = await self.sweep_once()
             except PodiumError as exc:
                 log.warning("sweep failed", extra={"action": "sweep_failed", "error": exc.message})
+                done = 0
+            except Exception:  # a bug must not stop timeouts for the life of the process
+                log.exception("sweep crashed", extra={"action": "sweep_crashed"})
                 done = 0
             await asyncio.sleep(0.01 if done >= 100 else self.interval_s)

@@ -49,22 +49,33 @@ class TaskAdmin:
         worker_id: str | None,
     ) -> str | None:
         """Update the first live task with this reference name; None when there is none."""
-        try:
-            result_status = TaskResultStatus(status.upper())
-        except ValueError as exc:
-            raise BadRequest(f"Invalid task status: {status}") from exc
+        result_status = _result_status(status)
         task = await self._live_by_ref(workflow_id, ref)
         if task is None:
             return None
+        await self._complete(task, result_status, output, worker_id)
+        return task.taskId
+
+    async def update_by_id(
+        self, workflow_id: str, task_id: str, status: str, output: dict[str, object]
+    ) -> None:
+        """Set the status of one exact attempt (409 when it is no longer live)."""
+        task = await self.get(task_id)
+        if task.workflowInstanceId != workflow_id:
+            raise NotFound(f"Task {task_id} is not a task of workflow {workflow_id}")
+        await self._complete(task, _result_status(status), output, None)
+
+    async def _complete(
+        self, task: Task, status: TaskResultStatus, output: dict[str, object], worker: str | None
+    ) -> None:
         result = TaskResult(
-            workflowInstanceId=workflow_id,
+            workflowInstanceId=task.workflowInstanceId,
             taskId=task.taskId,
-            status=result_status,
+            status=status,
             outputData={**task.outputData, **output},
-            workerId=worker_id or task.workerId,
+            workerId=worker or task.workerId,
         )
         await self.tasks.update(result)
-        return task.taskId
 
     async def _live_by_ref(self, workflow_id: str, ref: str) -> Task | None:
         async with unit_of_work(self.ctx) as unit:
@@ -140,3 +151,11 @@ class TaskAdmin:
     async def remove_from_queue(self, task_id: str) -> None:
         async with unit_of_work(self.ctx) as unit:
             await unit.tx.unqueue([task_id])
+
+
+def _result_status(status: str) -> TaskResultStatus:
+    try:
+        return TaskResultStatus(status.upper())
+    except ValueError as exc:
+        allowed = ", ".join(s.value for s in TaskResultStatus)
+        raise BadRequest(f"Invalid task status: {status} (allowed: {allowed})") from exc

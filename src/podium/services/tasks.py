@@ -172,6 +172,7 @@ class TaskService:
             if then_poll and task.status.terminal:
                 found = await self.claim(unit, task.taskType, task.domain, result.workerId, 1)
                 upcoming = found[0] if found else None
+                self.ctx.observer.tasks_polled(task.taskType, task.domain, len(found), 0.0)
         self.ctx.observer.task_updated(
             task.taskType, task.status.value, time.perf_counter() - started
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -18,16 +18,19 @@ class Unit:
 
     tx: Tx
     wake: set[str] = field(default_factory=set)
-    ended: list[tuple[str, str, str, int]] = field(default_factory=list)
-    """(workflow name, id, status, duration ms) of executions that ended in this unit."""
+    reports: list[Callable[[], None]] = field(default_factory=list)
+    """Observer calls to make once the unit has committed (never for what rolled back)."""
+
+    def report(self, call: Callable[[], None]) -> None:
+        self.reports.append(call)
 
 
 @asynccontextmanager
 async def unit_of_work(ctx: ServiceContext) -> AsyncIterator[Unit]:
-    """Run a block in one transaction; wake waiters only if it commits."""
+    """Run a block in one transaction; wake waiters and report events only if it commits."""
     async with ctx.store.transaction() as tx:
         unit = Unit(tx)
         yield unit
     ctx.wakeups.notify(unit.wake)
-    for name, workflow_id, status, duration in unit.ended:
-        ctx.observer.workflow_ended(name, workflow_id, status, duration)
+    for call in unit.reports:
+        call()

@@ -135,6 +135,11 @@ class WorkflowService:
         async with unit_of_work(self.ctx) as unit:
             return await unit.tx.search_workflows(request)
 
+    async def ping(self) -> None:
+        """Check that the database answers (raises a PodiumError when it does not)."""
+        async with unit_of_work(self.ctx) as unit:
+            await unit.tx.get_snapshot("health-check")
+
     async def history(self, workflow_id: str) -> list[HistoryEvent]:
         async with unit_of_work(self.ctx) as unit:
             events = await unit.tx.workflow_history(workflow_id)

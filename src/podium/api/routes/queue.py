@@ -42,10 +42,6 @@ async def update_by_ref(workflow_id: str, ref: str, status: str, request: Reques
 
 @router.post("/update/{workflow_id}/task/{task_id}/{status}", summary="Complete or fail a task")
 async def update_by_id(workflow_id: str, task_id: str, status: str, request: Request) -> Response:
-    admin = services(request).task_admin
-    task = await admin.get(task_id)
-    if task.workflowInstanceId != workflow_id:
-        raise NotFound(f"Task {task_id} is not a task of workflow {workflow_id}")
     output = await _output(request)
-    await admin.update_by_ref(workflow_id, task.referenceTaskName, status, output, None)
+    await services(request).task_admin.update_by_id(workflow_id, task_id, status, output)
     return Response(status_code=200)

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from podium import __version__
 from podium.api.wire import json_response, qint, services, text_response
+from podium.errors import PodiumError
 
 __all__ = ["router"]
 
@@ -16,15 +17,32 @@ router = APIRouter(tags=["system"])
 _HEALTHY = {"healthResults": [], "suppressedHealthResults": [], "healthy": True}
 
 
-@router.get("/health", summary="Health (Conductor shape)")
-@router.get("/api/health", summary="Health (Conductor shape)")
-async def health() -> Response:
-    return json_response(_HEALTHY)
+async def _database_answers(request: Request) -> bool:
+    try:
+        await services(request).workflows.ping()
+    except PodiumError:
+        return False
+    return True
 
 
-@router.get("/actuator/health", summary="Health (Spring shape)")
-async def actuator_health() -> Response:
-    return json_response({"status": "UP"})
+@router.get("/health", summary="Health (Conductor shape): the database answers")
+@router.get("/api/health", summary="Health (Conductor shape): the database answers")
+async def health(request: Request) -> Response:
+    if await _database_answers(request):
+        return json_response(_HEALTHY)
+    unhealthy = {
+        **_HEALTHY,
+        "healthy": False,
+        "healthResults": [{"name": "database", "healthy": False}],
+    }
+    return json_response(unhealthy, status=503)
+
+
+@router.get("/actuator/health", summary="Health (Spring shape): the database answers")
+async def actuator_health(request: Request) -> Response:
+    if await _database_answers(request):
+        return json_response({"status": "UP"})
+    return json_response({"status": "DOWN"}, status=503)
 
 
 @router.get("/api/version", summary="Server version (text)")
