@@ -53,6 +53,14 @@ def server(
             envvar="PODIUM_MAX_POLL_TIMEOUT_MS", help="Longest long poll a worker may ask"
         ),
     ] = 5000,
+    stale_updates: Annotated[
+        str,
+        typer.Option(
+            envvar="PODIUM_STALE_UPDATES",
+            help="reject (409) or ignore (200, like Conductor) results for attempts that are "
+            "no longer live; either way they change nothing and are recorded in the history",
+        ),
+    ] = "reject",
     access_log: Annotated[
         bool, typer.Option(envvar="PODIUM_ACCESS_LOG", help="Log every HTTP request")
     ] = False,
@@ -60,6 +68,8 @@ def server(
     """Serve the API on http://HOST:PORT."""
     from podium.server import serve
 
+    if stale_updates not in {"reject", "ignore"}:
+        raise typer.BadParameter("must be reject or ignore", param_hint="--stale-updates")
     if sqlite_synchronous.upper() not in {"NORMAL", "FULL"}:
         raise typer.BadParameter("must be NORMAL or FULL", param_hint="--sqlite-synchronous")
     settings = Settings.from_env(
@@ -74,6 +84,7 @@ def server(
         max_payload_bytes=max_payload_bytes,
         access_log=access_log,
         max_poll_timeout_ms=max_poll_timeout_ms,
+        stale_updates=stale_updates,
     )
     serve(settings)
 

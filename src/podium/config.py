@@ -30,6 +30,8 @@ class Settings:
     max_payload_bytes: int = 10 * 1024 * 1024
     max_poll_timeout_ms: int = 5000
     access_log: bool = False
+    stale_updates: str = "reject"
+    """`reject` (409) or `ignore` (200, as Conductor): results for attempts no longer live."""
     conductor_env: Mapping[str, str] = field(default_factory=dict)
     """`CONDUCTOR_ENV_*` variables: `${workflow.env.X}` reads them (never other variables)."""
 

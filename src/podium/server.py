@@ -46,7 +46,13 @@ def build_app(settings: Settings) -> FastAPI:
     metrics = LoggingObserver()
     store = make_store(settings)
     limits = Limits(max_poll_timeout_ms=settings.max_poll_timeout_ms)
-    ctx = ServiceContext(store=store, observer=metrics, limits=limits, env=settings.conductor_env)
+    ctx = ServiceContext(
+        store=store,
+        observer=metrics,
+        limits=limits,
+        env=settings.conductor_env,
+        reject_stale_updates=settings.stale_updates != "ignore",
+    )
     svc = build_services(ctx, sweep_interval_s=settings.sweep_interval)
     app = create_app(svc, settings, metrics)
     app.router.lifespan_context = _lifespan(svc, settings)

@@ -52,9 +52,30 @@ class LoggingObserver(PrometheusObserver):
             },
         )
 
-    def task_timed_out(self, task_type: str, kind: str) -> None:
-        super().task_timed_out(task_type, kind)
+    def task_timed_out(self, task_type: str, kind: str, workflow_id: str, task_id: str) -> None:
+        super().task_timed_out(task_type, kind, workflow_id, task_id)
         log.warning(
             "task timed out",
-            extra={"action": "task_timed_out", "taskType": task_type, "timeout": kind},
+            extra={
+                "action": "task_timed_out",
+                "taskType": task_type,
+                "timeout": kind,
+                "workflowId": workflow_id,
+                "taskId": task_id,
+            },
+        )
+
+    def task_update_conflict(
+        self, task_type: str, workflow_id: str, task_id: str, reason: str
+    ) -> None:
+        super().task_update_conflict(task_type, workflow_id, task_id, reason)
+        log.warning(
+            "task update not applied",
+            extra={
+                "action": "task_update_rejected",
+                "taskType": task_type,
+                "workflowId": workflow_id,
+                "taskId": task_id,
+                "reason": reason,
+            },
         )

@@ -66,6 +66,12 @@ class PrometheusObserver:
             "task_update_seconds", "Task update latency", ["taskType"], buckets=_FAST, registry=r
         )
         self.timeouts = Counter("task_timeout", "Task timeouts", ["taskType", "kind"], registry=r)
+        self.update_conflicts = Counter(
+            "task_update_conflict",
+            "Results for attempts that were no longer live (not applied)",
+            ["taskType"],
+            registry=r,
+        )
         self.queue_depth = Gauge(
             "task_queue_depth",
             "Tasks waiting in each queue ([domain:]type), delayed ones included",
@@ -99,8 +105,13 @@ class PrometheusObserver:
         self.update.labels(task_type, status).inc()
         self.update_time.labels(task_type).observe(seconds)
 
-    def task_timed_out(self, task_type: str, kind: str) -> None:
+    def task_timed_out(self, task_type: str, kind: str, workflow_id: str, task_id: str) -> None:
         self.timeouts.labels(task_type, kind).inc()
+
+    def task_update_conflict(
+        self, task_type: str, workflow_id: str, task_id: str, reason: str
+    ) -> None:
+        self.update_conflicts.labels(task_type).inc()
 
     def decided(self, seconds: float) -> None:
         self.decision.observe(seconds)

@@ -83,6 +83,9 @@ class ServiceContext:
     node: str = field(default_factory=_node_name)
     env: Mapping[str, str] = field(default_factory=dict)
     last_polls: dict[tuple[str, str], int] = field(default_factory=dict)
+    reject_stale_updates: bool = True
+    """Refuse (409) results for attempts that are no longer live; False acknowledges them
+    without applying them, as Conductor does (they are recorded in the history either way)."""
 
     def is_domain_active(self, task_type: str, domain: str) -> bool:
         last = self.last_polls.get((task_type, domain))

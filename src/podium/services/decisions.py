@@ -107,7 +107,11 @@ class Decisions:
             task = decision.changed.get(event.task_id)
             kind = "response" if (event.reason or "").startswith("responseTimeout") else "task"
             task_type = task.taskType if task else "?"
-            unit.report(functools.partial(observer.task_timed_out, task_type, kind))
+            unit.report(
+                functools.partial(
+                    observer.task_timed_out, task_type, kind, event.workflow_id, event.task_id
+                )
+            )
 
     async def apply(self, unit: Unit, decision: Decision) -> None:
         """Write a decision: tasks, queue entries, history and the workflow row."""

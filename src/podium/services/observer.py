@@ -26,7 +26,11 @@ class Observer(Protocol):
 
     def task_updated(self, task_type: str, status: str, seconds: float) -> None: ...
 
-    def task_timed_out(self, task_type: str, kind: str) -> None: ...
+    def task_timed_out(self, task_type: str, kind: str, workflow_id: str, task_id: str) -> None: ...
+
+    def task_update_conflict(
+        self, task_type: str, workflow_id: str, task_id: str, reason: str
+    ) -> None: ...
 
     def decided(self, seconds: float) -> None: ...
 
@@ -52,7 +56,12 @@ class NullObserver:
     def task_updated(self, task_type: str, status: str, seconds: float) -> None:
         pass
 
-    def task_timed_out(self, task_type: str, kind: str) -> None:
+    def task_timed_out(self, task_type: str, kind: str, workflow_id: str, task_id: str) -> None:
+        pass
+
+    def task_update_conflict(
+        self, task_type: str, workflow_id: str, task_id: str, reason: str
+    ) -> None:
         pass
 
     def decided(self, seconds: float) -> None:

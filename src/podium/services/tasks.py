@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 from podium.engine.domains import queue_name
 from podium.engine.taskdefs import task_def_of
 from podium.engine.timeouts import next_check_at
 from podium.errors import BadRequest, Conflict, NotFound, ValidationFailed, Violation
-from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task
+from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
 from podium.model.requests import TaskResult
 from podium.model.statuses import TaskStatus
 from podium.services.context import ServiceContext
@@ -159,26 +160,41 @@ class TaskService:
     async def update(
         self, result: TaskResult, *, then_poll: bool = False
     ) -> tuple[Task, Task | None]:
-        """Apply a worker's result and decide; with `then_poll` claim its next task too."""
+        """Apply a worker's result and decide; with `then_poll` claim its next task too.
+
+        A result for an attempt that is no longer live changes nothing. It is recorded in the
+        history and counted, then refused with a Conflict (409) — or, with the Conductor-
+        compatible `stale_updates="ignore"` policy, acknowledged as if applied.
+        """
         _check_ids(result)
         started = time.perf_counter()
+        upcoming = None
         async with unit_of_work(self.ctx) as unit:
-            task = await self._live_task(unit, result)
-            if result.extendLease:
+            task = await self._task(unit, result)
+            wf = await unit.tx.get_workflow(task.workflowInstanceId)
+            if wf is None:
+                raise NotFound(f"No such workflow found by id: {task.workflowInstanceId}")
+            refusal = _refusal(task, wf)
+            if refusal is not None:
+                await self._record_refusal(unit, task, result, refusal)
+            elif result.extendLease:
                 await self._extend_lease(unit, task)
-                return task, None
-            await self._apply(unit, task, result)
-            upcoming = None
-            if then_poll and task.status.terminal:
-                found = await self.claim(unit, task.taskType, task.domain, result.workerId, 1)
-                upcoming = found[0] if found else None
-                self.ctx.observer.tasks_polled(task.taskType, task.domain, len(found), 0.0)
+            else:
+                await self._apply(unit, wf, task, result)
+                if then_poll and task.status.terminal:
+                    found = await self.claim(unit, task.taskType, task.domain, result.workerId, 1)
+                    upcoming = found[0] if found else None
+                    self.ctx.observer.tasks_polled(task.taskType, task.domain, len(found), 0.0)
+        if refusal is not None:
+            if self.ctx.reject_stale_updates:
+                raise Conflict(refusal)
+            return task, None
         self.ctx.observer.task_updated(
             task.taskType, task.status.value, time.perf_counter() - started
         )
         return task, upcoming
 
-    async def _live_task(self, unit: Unit, result: TaskResult) -> Task:
+    async def _task(self, unit: Unit, result: TaskResult) -> Task:
         task = await unit.tx.get_task(result.taskId or "")
         if task is None:
             raise NotFound(f"Task not found for taskId: {result.taskId}")
@@ -187,12 +203,35 @@ class TaskService:
                 f"Task {task.taskId} belongs to workflow {task.workflowInstanceId}, "
                 f"not {result.workflowInstanceId}"
             )
-        if task.status.terminal:
-            raise Conflict(
-                f"Task {task.taskId} is already {task.status.value}; "
-                "this update of a finished attempt was not applied"
-            )
         return task
+
+    async def _record_refusal(
+        self, unit: Unit, task: Task, result: TaskResult, refusal: str
+    ) -> None:
+        reported = result.status.value if result.status is not None else None
+        event = HistoryEvent(
+            task.workflowInstanceId,
+            self.ctx.clock(),
+            "task_update_rejected",
+            f"worker:{result.workerId or '-'}",
+            self.ctx.node,
+            task_id=task.taskId,
+            ref=task.referenceTaskName,
+            from_status=task.status.value,
+            to_status=reported,
+            reason=refusal,
+        )
+        await unit.tx.append_history([event])
+        observer = self.ctx.observer
+        unit.report(
+            functools.partial(
+                observer.task_update_conflict,
+                task.taskType,
+                task.workflowInstanceId,
+                task.taskId,
+                refusal,
+            )
+        )
 
     async def _extend_lease(self, unit: Unit, task: Task) -> None:
         now = self.ctx.clock()
@@ -206,16 +245,8 @@ class TaskService:
             ]
         )
 
-    async def _apply(self, unit: Unit, task: Task, result: TaskResult) -> None:
+    async def _apply(self, unit: Unit, wf: Workflow, task: Task, result: TaskResult) -> None:
         tx = unit.tx
-        wf = await tx.get_workflow(task.workflowInstanceId)
-        if wf is None:
-            raise NotFound(f"No such workflow found by id: {task.workflowInstanceId}")
-        if wf.status.terminal:
-            raise Conflict(
-                f"Workflow {wf.workflowId} is {wf.status.value}; "
-                f"the update of task {task.taskId} was not applied"
-            )
         now = self.ctx.clock()
         before = task.status
         _merge_result(task, result, now)
@@ -280,6 +311,21 @@ class TaskService:
             to_status=after.value,
             reason=reason,
         )
+
+
+def _refusal(task: Task, wf: Workflow) -> str | None:
+    """Why a result for this attempt cannot be applied, or None when it is live."""
+    if task.status.terminal:
+        return (
+            f"Task {task.taskId} is already {task.status.value}; "
+            "this update of a finished attempt was not applied"
+        )
+    if wf.status.terminal:
+        return (
+            f"Workflow {wf.workflowId} is {wf.status.value}; "
+            f"the update of task {task.taskId} was not applied"
+        )
+    return None
 
 
 def _check_ids(result: TaskResult) -> None:
