@@ -14,6 +14,7 @@ from podium.services.starting import Starter
 from podium.services.sweeper import Sweeper
 from podium.services.taskadmin import TaskAdmin
 from podium.services.tasks import TaskService
+from podium.services.testing import WorkflowTester
 from podium.services.workflows import WorkflowService
 
 __all__ = [
@@ -38,6 +39,7 @@ class Services:
     tasks: TaskService
     task_admin: TaskAdmin
     sweeper: Sweeper
+    tester: WorkflowTester
 
 
 def build_services(ctx: ServiceContext, *, sweep_interval_s: float = 1.0) -> Services:
@@ -47,12 +49,14 @@ def build_services(ctx: ServiceContext, *, sweep_interval_s: float = 1.0) -> Ser
     starter = Starter(ctx, plans, decisions)
     tasks = TaskService(ctx, plans, decisions)
     operations = Operations(ctx, plans, decisions)
+    workflows = WorkflowService(ctx, plans, starter)
     return Services(
         ctx=ctx,
         metadata=MetadataService(ctx, plans),
-        workflows=WorkflowService(ctx, plans, starter),
+        workflows=workflows,
         operations=operations,
         tasks=tasks,
         task_admin=TaskAdmin(ctx, tasks),
         sweeper=Sweeper(ctx, operations, sweep_interval_s),
+        tester=WorkflowTester(workflows, tasks),
     )

@@ -77,6 +77,10 @@ class TaskAdmin:
         )
         await self.tasks.update(result)
 
+    async def live_by_ref(self, workflow_id: str, ref: str) -> Task | None:
+        """The live attempt with this reference name (loop suffix optional), if any."""
+        return await self._live_by_ref(workflow_id, ref)
+
     async def _live_by_ref(self, workflow_id: str, ref: str) -> Task | None:
         async with unit_of_work(self.ctx) as unit:
             wf = await unit.tx.get_workflow(workflow_id)

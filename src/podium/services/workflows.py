@@ -17,6 +17,9 @@ from podium.store import JSON, Page, SearchRequest
 
 __all__ = ["WorkflowService"]
 
+# search-by-tasks reads at most this many matching tasks before grouping them by execution.
+_TASK_SCAN = 10_000
+
 
 class WorkflowService:
     """Use cases over whole executions that do not change their course."""
@@ -139,6 +142,20 @@ class WorkflowService:
         """Check that the database answers (raises a PodiumError when it does not)."""
         async with unit_of_work(self.ctx) as unit:
             await unit.tx.get_snapshot("health-check")
+
+    async def search_by_tasks(self, request: SearchRequest) -> Page[Workflow]:
+        """Executions having a task that matches the query (task fields), each once."""
+        wide = SearchRequest(request.query, request.free_text, request.sort, 0, _TASK_SCAN)
+        async with unit_of_work(self.ctx) as unit:
+            tasks = await unit.tx.search_tasks(wide)
+        ids = list(dict.fromkeys(t.workflowInstanceId for t in tasks.items))
+        page: list[Workflow] = []
+        for workflow_id in ids[request.start : request.start + request.size]:
+            async with unit_of_work(self.ctx) as unit:
+                wf = await unit.tx.get_workflow(workflow_id)
+            if wf is not None:
+                page.append(wf)
+        return Page(len(ids), page)
 
     async def history(self, workflow_id: str) -> list[HistoryEvent]:
         async with unit_of_work(self.ctx) as unit:

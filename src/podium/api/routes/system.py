@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from podium import __version__
 from podium.api.wire import json_response, qint, services, text_response
-from podium.errors import PodiumError
+from podium.errors import NotFound, PodiumError
 
 __all__ = ["router"]
 
@@ -83,6 +83,26 @@ async def admin_requeue(workflow_id: str, request: Request) -> Response:
 async def admin_repair(workflow_id: str, request: Request) -> Response:
     await services(request).operations.decide(workflow_id, actor="admin")
     return text_response("true")
+
+
+@router.get("/api/admin/queues", summary="Event queues (none: events are not supported yet)")
+async def admin_queues() -> Response:
+    return json_response({})
+
+
+@router.get("/api/environment", summary="CONDUCTOR_ENV_* variables (prefix stripped)")
+async def environment(request: Request) -> Response:
+    env = request.app.state.settings.conductor_env
+    prefix = "CONDUCTOR_ENV_"
+    return json_response([{"name": k.removeprefix(prefix), "value": v} for k, v in env.items()])
+
+
+@router.get("/api/environment/{key}", summary="One CONDUCTOR_ENV_* variable (text)")
+async def environment_key(key: str, request: Request) -> Response:
+    value = request.app.state.settings.conductor_env.get(f"CONDUCTOR_ENV_{key}")
+    if value is None:
+        raise NotFound(f"No environment variable CONDUCTOR_ENV_{key}")
+    return text_response(value)
 
 
 @router.get("/swagger-ui/index.html", include_in_schema=False)

@@ -151,6 +151,21 @@ async def search_v2(request: Request) -> Response:
     return json_response({"totalHits": page.total, "results": [t.to_json() for t in page.items]})
 
 
+@router.get("/externalstoragelocation", summary="Not available: payloads stay in the database")
+@router.get("/external-storage-location", include_in_schema=False)
+async def external_storage_location() -> Response:
+    raise BadRequest(
+        "External payload storage is not configured: Podium keeps payloads in its database "
+        "(bodies up to --max-payload-bytes)"
+    )
+
+
+@router.get("/in_progress/{workflow_id}/{ref}", summary="The live task with this reference")
+async def in_progress_by_ref(workflow_id: str, ref: str, request: Request) -> Response:
+    found = await services(request).task_admin.live_by_ref(workflow_id, ref)
+    return json_response(found.to_json()) if found else Response(status_code=204)
+
+
 @router.get("/in_progress/{tasktype}", summary="Live attempts of a task type")
 async def in_progress(tasktype: str, request: Request) -> Response:
     found = await services(request).task_admin.in_progress(

@@ -17,6 +17,7 @@ from podium.api.wire import (
 )
 from podium.errors import BadRequest
 from podium.model.requests import RerunWorkflowRequest, SkipTaskRequest, StartWorkflowRequest
+from podium.model.testing import WorkflowTestRequest
 from podium.model.validation import parse_model
 from podium.services.summaries import workflow_summary
 from podium.store import SearchRequest
@@ -59,6 +60,40 @@ async def search_v2(request: Request) -> Response:
     page = await svc.workflows.search(search_request(request))
     rows = [await svc.workflows.to_json(wf, []) for wf in page.items]
     return json_response({"totalHits": page.total, "results": rows})
+
+
+@router.get("/search-by-tasks", summary="Executions having a task that matches (summaries)")
+async def search_by_tasks(request: Request) -> Response:
+    page = await services(request).workflows.search_by_tasks(search_request(request))
+    rows = [workflow_summary(wf) for wf in page.items]
+    return json_response({"totalHits": page.total, "results": rows})
+
+
+@router.get("/search-by-tasks-v2", summary="Executions having a task that matches (workflows)")
+async def search_by_tasks_v2(request: Request) -> Response:
+    svc = services(request)
+    page = await svc.workflows.search_by_tasks(search_request(request))
+    rows = [await svc.workflows.to_json(wf, []) for wf in page.items]
+    return json_response({"totalHits": page.total, "results": rows})
+
+
+@router.get("/externalstoragelocation", summary="Not available: payloads stay in the database")
+@router.get("/external-storage-location", include_in_schema=False)
+async def external_storage_location() -> Response:
+    raise BadRequest(
+        "External payload storage is not configured: Podium keeps payloads in its database "
+        "(bodies up to --max-payload-bytes)"
+    )
+
+
+@router.post("/test", summary="Run a workflow with mocked task outputs")
+async def test_workflow(request: Request) -> Response:
+    body = await model_body(request, WorkflowTestRequest)
+    if not body.name and body.workflowDef is not None:
+        body.name = body.workflowDef.name
+    if not body.name:
+        raise BadRequest("Workflow name cannot be null or empty")
+    return json_response(await services(request).tester.run(body))
 
 
 @router.post("/execute/{name}/{version}", summary="Start and wait for the end (or a task)")
