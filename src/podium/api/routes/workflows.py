@@ -47,34 +47,36 @@ async def start(request: Request) -> Response:
     return text_response(await services(request).workflows.start(body))
 
 
+async def _search(request: Request, *, by_tasks: bool, full: bool) -> Response:
+    """A page of executions: summaries, or full workflows without their tasks."""
+    workflows = services(request).workflows
+    find = workflows.search_by_tasks if by_tasks else workflows.search
+    page = await find(search_request(request))
+    if full:
+        rows = [await workflows.to_json(wf, []) for wf in page.items]
+    else:
+        rows = [workflow_summary(wf) for wf in page.items]
+    return json_response({"totalHits": page.total, "results": rows})
+
+
 @router.get("/search", summary="Search executions (summaries)")
 async def search(request: Request) -> Response:
-    page = await services(request).workflows.search(search_request(request))
-    rows = [workflow_summary(wf) for wf in page.items]
-    return json_response({"totalHits": page.total, "results": rows})
+    return await _search(request, by_tasks=False, full=False)
 
 
 @router.get("/search-v2", summary="Search executions (full workflows, without tasks)")
 async def search_v2(request: Request) -> Response:
-    svc = services(request)
-    page = await svc.workflows.search(search_request(request))
-    rows = [await svc.workflows.to_json(wf, []) for wf in page.items]
-    return json_response({"totalHits": page.total, "results": rows})
+    return await _search(request, by_tasks=False, full=True)
 
 
 @router.get("/search-by-tasks", summary="Executions having a task that matches (summaries)")
 async def search_by_tasks(request: Request) -> Response:
-    page = await services(request).workflows.search_by_tasks(search_request(request))
-    rows = [workflow_summary(wf) for wf in page.items]
-    return json_response({"totalHits": page.total, "results": rows})
+    return await _search(request, by_tasks=True, full=False)
 
 
 @router.get("/search-by-tasks-v2", summary="Executions having a task that matches (workflows)")
 async def search_by_tasks_v2(request: Request) -> Response:
-    svc = services(request)
-    page = await svc.workflows.search_by_tasks(search_request(request))
-    rows = [await svc.workflows.to_json(wf, []) for wf in page.items]
-    return json_response({"totalHits": page.total, "results": rows})
+    return await _search(request, by_tasks=True, full=True)
 
 
 @router.get("/externalstoragelocation", summary="Not available: payloads stay in the database")
