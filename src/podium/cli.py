@@ -53,6 +53,21 @@ def server(
             envvar="PODIUM_MAX_POLL_TIMEOUT_MS", help="Longest long poll a worker may ask"
         ),
     ] = 5000,
+    http_allow: Annotated[
+        str,
+        typer.Option(
+            envvar="PODIUM_HTTP_ALLOW",
+            help="Comma list of hosts/IPs/CIDRs HTTP tasks "
+            "may call although refused by default (loopback, link-local, metadata)",
+        ),
+    ] = "",
+    http_deny: Annotated[
+        str,
+        typer.Option(
+            envvar="PODIUM_HTTP_DENY",
+            help="Comma list of hosts/IPs/CIDRs HTTP tasks may never call",
+        ),
+    ] = "",
     stale_updates: Annotated[
         str,
         typer.Option(
@@ -85,6 +100,8 @@ def server(
         access_log=access_log,
         max_poll_timeout_ms=max_poll_timeout_ms,
         stale_updates=stale_updates,
+        http_allow=_csv(http_allow),
+        http_deny=_csv(http_deny),
     )
     serve(settings)
 
@@ -116,6 +133,10 @@ def db_migrate(db: DbOption = None) -> None:
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 def main() -> None:

@@ -30,6 +30,10 @@ class Settings:
     max_payload_bytes: int = 10 * 1024 * 1024
     max_poll_timeout_ms: int = 5000
     access_log: bool = False
+    http_allow: tuple[str, ...] = ()
+    """Destinations HTTP tasks may call although refused by default (loopback, link-local)."""
+    http_deny: tuple[str, ...] = ()
+    """Destinations HTTP tasks may never call (hostnames, IPs or CIDRs)."""
     stale_updates: str = "reject"
     """`reject` (409) or `ignore` (200, as Conductor): results for attempts no longer live."""
     conductor_env: Mapping[str, str] = field(default_factory=dict)
@@ -56,6 +60,8 @@ class Settings:
 
 
 def _convert(default: object, raw: str, name: str) -> object:
+    if isinstance(default, tuple):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     if isinstance(default, bool):
         lowered = raw.strip().lower()
         if lowered not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:

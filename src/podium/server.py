@@ -18,6 +18,7 @@ from podium.observability.logs import configure_logging
 from podium.services import Limits, ServiceContext, Services, build_services
 from podium.store import Store
 from podium.store.sqlite import SqliteStore
+from podium.systasks.http import OutboundGuard
 
 __all__ = ["build_app", "make_store", "serve"]
 
@@ -53,7 +54,8 @@ def build_app(settings: Settings) -> FastAPI:
         env=settings.conductor_env,
         reject_stale_updates=settings.stale_updates != "ignore",
     )
-    svc = build_services(ctx, sweep_interval_s=settings.sweep_interval)
+    guard = OutboundGuard(allow=settings.http_allow, deny=settings.http_deny)
+    svc = build_services(ctx, sweep_interval_s=settings.sweep_interval, guard=guard)
     app = create_app(svc, settings, metrics)
     app.router.lifespan_context = _lifespan(svc, settings)
     return app
@@ -63,7 +65,10 @@ def _lifespan(svc: Services, settings: Settings):  # type: ignore[no-untyped-def
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await svc.ctx.store.open()
-        loops = [asyncio.create_task(svc.sweeper.run(), name="sweeper")]
+        loops = [
+            asyncio.create_task(svc.sweeper.run(), name="sweeper"),
+            asyncio.create_task(svc.runner.run(), name="system-task-runner"),
+        ]
         if settings.demo:
             from podium.demo import load_demo, run_demo_workers
 

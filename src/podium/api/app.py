@@ -9,7 +9,7 @@ from starlette.staticfiles import StaticFiles
 from podium import __version__
 from podium.api.errors import install_error_handlers
 from podium.api.limits import BodyLimit
-from podium.api.routes import bulk, metadata, queue, system, tasks, workflows
+from podium.api.routes import bulk, events, metadata, queue, system, tasks, workflows
 from podium.config import Settings
 from podium.observability.metrics import PrometheusObserver
 from podium.services import Services
@@ -32,7 +32,7 @@ def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -
     app.state.metrics = metrics
     install_error_handlers(app)
     # Bulk before workflows: `/api/workflow/bulk/x` must not be read as a workflow id.
-    routers = (bulk, workflows, metadata, tasks, queue, system)
+    routers = (bulk, workflows, metadata, tasks, queue, events, system)
     for module in routers:
         app.include_router(module.router)
     # The worker protocol is the hot path: serve it from plain Starlette routes placed first

@@ -2,31 +2,29 @@
 
 `decide(ctx)` looks only at the workflow, its prepared definition, the attempts the decider has not
 moved past yet (`ctx.pending`) and any task it asks for by reference name (it raises `NeedTasks`
-and is run again). So its cost does not grow with the length of the history.
+and is run again). So its cost does not grow with the length of the history. Each task type's
+behaviour lives in its mapper (`podium.engine.mappers`).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
-from podium.engine.decision import DecideContext, Decision, FailureWorkflowStart
+from podium.engine.decision import DecideContext, Decision
+from podium.engine.ending import Ending
 from podium.engine.lookup import ParamDoc, TaskIndex
+from podium.engine.mappers import LoopMapper, UnsupportedTask, mapper_of
 from podium.engine.mapping import new_task, resolve_input
-from podium.engine.plan import Node
+from podium.engine.plan import Node, Plan, dynamic_node
 from podium.engine.retries import retry_delay_seconds, should_retry
 from podium.engine.timeouts import check_task_timeouts, next_check_at
-from podium.expr.params import resolve_params
+from podium.expr.params import referenced_roots, resolve_value
 from podium.model.executions import HistoryEvent, QueueEntry, Task
-from podium.model.statuses import TaskStatus, WorkflowStatus, workflow_status_from_task
+from podium.model.statuses import TaskStatus, WorkflowStatus
 
 __all__ = ["UnsupportedTask", "decide"]
-
-_FAILED_NAMES = (TaskStatus.FAILED, TaskStatus.FAILED_WITH_TERMINAL_ERROR)
-
-
-class UnsupportedTask(Exception):
-    """A task the engine cannot schedule: the workflow fails with this message."""
 
 
 def decide(ctx: DecideContext) -> Decision:
@@ -34,7 +32,7 @@ def decide(ctx: DecideContext) -> Decision:
     return _Run(ctx).run()
 
 
-class _Run:
+class _Run(Ending):
     """The state of one decision; discarded when the decider asks for more tasks."""
 
     def __init__(self, ctx: DecideContext) -> None:
@@ -42,6 +40,7 @@ class _Run:
         self.wf = ctx.workflow.copy()
         self.wf.failedReferenceTaskNames = list(self.wf.failedReferenceTaskNames)
         self.wf.failedTaskNames = list(self.wf.failedTaskNames)
+        self.wf.variables = dict(self.wf.variables)
         self.d = Decision(self.wf)
         src = ctx.tasks
         all_tasks = [t.copy() for t in src.all_tasks] if src.all_tasks is not None else None
@@ -51,63 +50,100 @@ class _Run:
             copy = task.copy()
             self.live[copy.taskId] = copy
             self.index.note(copy)
-        self.work = deque(self.live.values())
+        self.work: deque[Task] = deque(self.live.values())
         self.scheduled_any = False
+        self.changes = 0
+        self._dynamic: dict[str, Node] = {}
+
+    @property
+    def plan(self) -> Plan:
+        return self.ctx.plan
+
+    @property
+    def now(self) -> int:
+        return self.ctx.now
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> Decision:
         wf = self.wf
         if wf.status.terminal:
             return self.d
-        if self.ctx.terminate is not None:
-            order = self.ctx.terminate
-            self.end(order.status, order.reason, failure=order.trigger_failure_workflow)
-            self.finish()
-            return self.d
-        if wf.timeoutAt and self.ctx.now >= wf.timeoutAt:
-            self.workflow_timed_out()
-            return self.d
-        if wf.status is WorkflowStatus.PAUSED:
-            return self.d
         try:
-            if wf.taskCount == 0:
-                self.start()
-            for failed in self.ctx.retry:
-                self.retry_now(failed)
-            while self.work and not self.d.ended:
-                self.process(self.work.popleft())
-            if not self.d.ended and not self.scheduled_any and self.all_terminal():
-                self.complete()
+            self._run()
         except UnsupportedTask as exc:
-            self.end(WorkflowStatus.FAILED, str(exc))
+            if not self.d.ended:
+                self.end(WorkflowStatus.FAILED, str(exc))
         self.finish()
         return self.d
 
-    def start(self) -> None:
-        first = self.step_over_skipped(self.ctx.plan.first)
-        if first is not None:
-            self.schedule(first)
+    def _run(self) -> None:
+        wf, ctx = self.wf, self.ctx
+        if ctx.terminate is not None:
+            order = ctx.terminate
+            self.end(order.status, order.reason, failure=order.trigger_failure_workflow)
+            return
+        if wf.timeoutAt and ctx.now >= wf.timeoutAt:
+            self.workflow_timed_out()
+            return
+        if wf.status is WorkflowStatus.PAUSED:
+            return
+        if wf.taskCount == 0:
+            first = self.step_over_skipped(self.plan.first)
+            if first is not None:
+                self.schedule(first)
+        for failed in ctx.retry:
+            self.retry_now(failed)
+        self.drain()
+        if not self.d.ended and self.all_terminal():
+            self.complete()
+
+    def drain(self) -> None:
+        """Process pending tasks; JOIN-like ones after the rest, again while things change."""
+        deferred: list[Task] = []
+        while not self.d.ended:
+            while self.work and not self.d.ended:
+                task = self.work.popleft()
+                if self.is_deferred(task):
+                    if all(task is not t for t in deferred):
+                        deferred.append(task)
+                else:
+                    self.process(task)
+            if self.d.ended or not deferred:
+                return
+            mark = self.changes
+            for task in list(deferred):
+                self.process(task)
+            deferred = [t for t in deferred if not t.status.terminal and not t.done]
+            if self.changes == mark and not self.work:
+                return
+
+    def is_deferred(self, task: Task) -> bool:
+        return not task.status.terminal and mapper_of(self.node_of(task)).deferred
 
     def all_terminal(self) -> bool:
         return all(t.status.terminal for t in self.live.values())
 
     def process(self, task: Task) -> None:
         node = self.node_of(task)
+        mapper = mapper_of(node)
         if not task.status.terminal:
             timed = check_task_timeouts(
-                task, node.td, self.ctx.now, async_complete=node.wt.asyncComplete
+                task, node.td, self.now, async_complete=node.wt.asyncComplete
             )
             if timed is None:
-                return
-            self.set_status(task, TaskStatus.TIMED_OUT, timed.reason)
-            if timed.fails_workflow:
-                self.fail_with(task)
-                return
+                mapper.execute(self, node, task)
+                if not task.status.terminal:
+                    return
+            else:
+                self.set_status(task, TaskStatus.TIMED_OUT, timed.reason)
+                if timed.fails_workflow:
+                    self.fail_with(task)
+                    return
         if task.done:
             return
         if task.status.successful:
             self.advance(task, node)
-        elif should_retry(task, node.wt, node.td, self.ctx.now):
+        elif should_retry(task, node.wt, node.td, self.now):
             self.retry(task, node)
         elif node.wt.optional:
             self.note_failed(task)
@@ -120,34 +156,69 @@ class _Run:
             self.fail_with(task)
 
     def node_of(self, task: Task) -> Node:
-        node = self.ctx.plan.node(task.ref_base)
-        if node is None:
-            raise UnsupportedTask(
-                f"Task {task.referenceTaskName} is not in the workflow definition"
-            )
-        return node
+        node = self.plan.node(task.ref_base)
+        if node is not None:
+            return node
+        cached = self._dynamic.get(task.referenceTaskName)
+        if cached is None:
+            if task.workflowTask is None:
+                raise UnsupportedTask(
+                    f"Task {task.referenceTaskName} is not in the workflow definition"
+                )
+            cached = self._dynamic[task.referenceTaskName] = dynamic_node(task.workflowTask)
+        return cached
 
     # -- moving on ---------------------------------------------------------------------------
     def advance(self, task: Task, node: Node) -> None:
         task.executed = True
         self.changed(task)
-        if node.next is not None:
-            nxt = self.step_over_skipped(node.next)
-            if nxt is not None:
-                self.schedule(nxt)
+        if not mapper_of(node).after_success(self, node, task):
+            self.schedule_after(task, node)
+
+    def schedule_after(self, task: Task, node: Node) -> None:
+        nxt = self.step_over_skipped(node.next)
+        if nxt is not None:
+            next_node = self.plan.nodes[nxt]
+            self.schedule(nxt, iteration=task.iteration if next_node.loop else 0)
+        elif node.ends_loop is not None:
+            self.loop_iteration_done(node.ends_loop)
+
+    def loop_iteration_done(self, loop_ref: str) -> None:
+        loop_task = self.index.latest(loop_ref)
+        if loop_task is not None and not loop_task.status.terminal:
+            loop_node = self.plan.nodes[loop_ref]
+            mapper = mapper_of(loop_node)
+            assert isinstance(mapper, LoopMapper)
+            mapper.iteration_done(self, loop_node, loop_task)
+            self.revisit(loop_task)  # advanced by process() once it has ended
 
     def step_over_skipped(self, ref: str | None) -> str | None:
         skipped = self.wf.skippedRefs
         while ref is not None and ref in skipped:
-            node = self.ctx.plan.node(ref)
+            node = self.plan.node(ref)
             ref = node.next if node else None
         return ref
 
-    def schedule(self, ref: str, previous: Task | None = None) -> Task:
-        node = self.ctx.plan.nodes[ref]
+    def schedule(
+        self, ref: str, *, iteration: int = 0, previous: Task | None = None, delay: int = 0
+    ) -> Task:
+        return self._create(self.plan.nodes[ref], iteration, previous, delay)
+
+    def schedule_dynamic(self, wt_json: Mapping[str, Any], *, iteration: int = 0) -> Task:
+        node = dynamic_node(dict(wt_json))
+        self._dynamic[node.wt.taskReferenceName] = node
+        return self._create(node, iteration, None, 0)
+
+    def _create(self, node: Node, iteration: int, previous: Task | None, delay: int) -> Task:
         self.index.require(node.refs)
         wf = self.wf
-        task = new_task(self.ctx, wf, node, previous)
+        mapper = mapper_of(node)
+        task = new_task(self.ctx, wf, node, previous, mapper.task_type)
+        if node.loop is not None and iteration > 0:
+            task.referenceTaskName = f"{node.wt.taskReferenceName}__{iteration}"
+            task.iteration = iteration
+        if delay:
+            task.callbackAfterSeconds = task.startDelayInSeconds = delay
         doc = ParamDoc(wf, self.index)
         task.inputData = resolve_input(node, doc, task.taskId, self.ctx.env, previous)
         wf.taskCount += 1
@@ -156,181 +227,66 @@ class _Run:
         self.index.note(task)
         self.d.new_tasks.append(task)
         self.scheduled_any = True
-        self.history(task, "task_scheduled", None, task.status.value, task.reasonForIncompletion)
-        self.enqueue(task)
+        self.changes += 1
+        self.history(task, "task_scheduled", None, task.status.value, None)
+        mapper.on_create(self, node, task)
+        if task.status.terminal or task.status is TaskStatus.IN_PROGRESS:
+            self.work.append(task)
         return task
 
-    def enqueue(self, task: Task) -> None:
-        from podium.engine.domains import queue_name
-
-        visible = self.ctx.now + task.callbackAfterSeconds * 1000
-        name = queue_name(
-            task.taskType, task.domain, task.executionNameSpace, task.isolationGroupId
-        )
+    def enqueue(self, task: Task, queue: str, delay_s: int = 0) -> None:
+        visible = self.now + delay_s * 1000
         entry = QueueEntry(
-            name, task.taskId, task.workflowInstanceId, visible, task.workflowPriority
+            queue, task.taskId, task.workflowInstanceId, visible, task.workflowPriority
         )
         self.d.queue.append(entry)
+
+    def revisit(self, task: Task) -> None:
+        if all(task is not t for t in self.work):
+            self.work.append(task)
+
+    def resolve(self, value: Any) -> Any:
+        self.index.require(referenced_roots(value) - {"workflow", "CPEWF_TASK_ID"})
+        return resolve_value(value, ParamDoc(self.wf, self.index), env=self.ctx.env)
+
+    def delete(self, tasks: list[Task]) -> None:
+        for task in tasks:
+            self.live.pop(task.taskId, None)
+            self.d.changed.pop(task.taskId, None)
+            self.d.deleted.append(task.taskId)
 
     def retry(self, task: Task, node: Node) -> None:
         self.note_failed(task)
         task.retried = True
         self.changed(task)
-        retry = self.schedule(task.ref_base, previous=task)
         delay = retry_delay_seconds(node.td, task.retryCount, self.ctx.jitter())
-        retry.callbackAfterSeconds = delay
-        retry.startDelayInSeconds = delay
-        self.d.queue[-1] = QueueEntry(
-            self.d.queue[-1].queue,
-            retry.taskId,
-            retry.workflowInstanceId,
-            self.ctx.now + delay * 1000,
-            retry.workflowPriority,
-        )
+        self._create(node, task.iteration, task, delay)
 
     def retry_now(self, failed: Task) -> None:
         """An operator's retry: a new attempt at once, whatever the retry count."""
         task = self.live.get(failed.taskId) or failed.copy()
         task.retried = True
         self.changed(task)
-        self.schedule(task.ref_base, previous=task)
+        self._create(self.node_of(task), task.iteration, task, 0)
 
     # -- statuses ----------------------------------------------------------------------------
-    def set_status(self, task: Task, status: TaskStatus, reason: str | None) -> None:
+    def set_status(self, task: Task, status: TaskStatus, reason: str | None = None) -> None:
         before = task.status
         task.status = status
         task.reasonForIncompletion = reason
         if status.terminal and not task.endTime:
-            task.endTime = self.ctx.now
-        task.updateTime = self.ctx.now
+            task.endTime = self.now
+        if status is TaskStatus.IN_PROGRESS and not task.startTime:
+            task.startTime = self.now
+        task.updateTime = self.now
         self.changed(task)
         self.history(task, "task_status", before.value, status.value, reason)
 
-    def note_failed(self, task: Task) -> None:
-        if task.status in _FAILED_NAMES:
-            if task.referenceTaskName not in self.wf.failedReferenceTaskNames:
-                self.wf.failedReferenceTaskNames.append(task.referenceTaskName)
-            if task.taskDefName not in self.wf.failedTaskNames:
-                self.wf.failedTaskNames.append(task.taskDefName)
-
     def changed(self, task: Task) -> None:
+        self.changes += 1
         if all(task is not t for t in self.d.new_tasks):
             self.d.changed[task.taskId] = task
         self.index.note(task)
-
-    # -- ending ------------------------------------------------------------------------------
-    def fail_with(self, task: Task) -> None:
-        self.note_failed(task)
-        status = workflow_status_from_task(task.status)
-        reason = (
-            f"Task {task.taskId} failed with status: {status.value} and reason: "
-            f"'{task.reasonForIncompletion}'"
-        )
-        self.wf.failedTaskId = task.taskId
-        self.end(status, reason)
-
-    def workflow_timed_out(self) -> None:
-        configured = self.ctx.plan.definition.timeoutSeconds
-        started = self.wf.lastRetriedTime or self.wf.createTime
-        elapsed = (self.ctx.now - started) // 1000
-        self.end(
-            WorkflowStatus.TIMED_OUT,
-            f"Workflow timed out after {elapsed} seconds. Timeout configured as {configured} "
-            "seconds. Timeout policy configured to TIME_OUT_WF",
-        )
-        self.finish()
-
-    def complete(self) -> None:
-        if self.ctx.plan.has_permissive:
-            reasons = self.permissive_failures()
-            if reasons:
-                self.end(WorkflowStatus.FAILED, ". ".join(reasons))
-                return
-        self.end(WorkflowStatus.COMPLETED, None)
-
-    def permissive_failures(self) -> list[str]:
-        latest: dict[str, Task] = {}
-        for task in self.index.everything():
-            latest[task.referenceTaskName] = task
-        reasons = []
-        for task in latest.values():
-            node = self.ctx.plan.node(task.ref_base)
-            if node and node.wt.permissive and not node.wt.optional and not task.status.successful:
-                reasons.append(
-                    f"Task {task.taskId} failed with status: {task.status.value} and reason: "
-                    f"'{task.reasonForIncompletion}'"
-                )
-        return reasons
-
-    def end(self, status: WorkflowStatus, reason: str | None, *, failure: bool = True) -> None:
-        wf = self.wf
-        for task in list(self.live.values()):
-            if not task.status.terminal:
-                self.set_status(task, TaskStatus.CANCELED, task.reasonForIncompletion)
-                self.d.unqueue.append(task.taskId)
-        before = wf.status
-        wf.status = status
-        wf.reasonForIncompletion = reason
-        wf.endTime = self.ctx.now
-        wf.timeoutAt = 0
-        wf.output = self.output()
-        self.d.ended = True
-        if failure and status is not WorkflowStatus.COMPLETED:
-            self.d.failure_workflow = self.failure_workflow()
-        self.d.history.append(
-            HistoryEvent(
-                wf.workflowId,
-                self.ctx.now,
-                f"workflow_{status.value.lower()}",
-                self.ctx.actor,
-                self.ctx.node,
-                from_status=before.value,
-                to_status=status.value,
-                reason=reason,
-            )
-        )
-
-    def output(self) -> dict[str, Any]:
-        plan = self.ctx.plan
-        params = plan.definition.outputParameters
-        if params:
-            self.index.require(plan.output_refs)
-            try:
-                return resolve_params(params, ParamDoc(self.wf, self.index), env=self.ctx.env)
-            except (KeyError, ValueError, TypeError):
-                return {}
-        last = self.last_task()
-        return dict(last.outputData) if last is not None else {}
-
-    def last_task(self) -> Task | None:
-        seq = self.wf.taskCount
-        for task in self.live.values():
-            if task.seq == seq:
-                return task
-        if seq == 0:
-            return None
-        tasks = self.index.everything()
-        return max(tasks, key=lambda t: t.seq) if tasks else None
-
-    def failure_workflow(self) -> FailureWorkflowStart | None:
-        definition = self.ctx.plan.definition
-        name = definition.failureWorkflow
-        if name and name.startswith("$"):
-            parts = name.split(".")
-            name = str(self.wf.input.get(parts[2])) if len(parts) > 2 else None
-            name = name if name and name != "None" else None
-        if not name:
-            return None
-        extra: dict[str, Any] = {
-            "workflowId": self.wf.workflowId,
-            "reason": self.wf.reasonForIncompletion,
-            "failureStatus": self.wf.status.value,
-        }
-        if self.wf.failedTaskId:
-            extra["failureTaskId"] = self.wf.failedTaskId
-        return FailureWorkflowStart(
-            name, definition.failureWorkflowVersion, {**self.wf.input, **extra}
-        )
 
     # -- bookkeeping -------------------------------------------------------------------------
     def history(
@@ -339,7 +295,7 @@ class _Run:
         self.d.history.append(
             HistoryEvent(
                 task.workflowInstanceId,
-                self.ctx.now,
+                self.now,
                 event,
                 self.ctx.actor,
                 self.ctx.node,
@@ -353,13 +309,8 @@ class _Run:
 
     def finish(self) -> None:
         """Compute when each touched task must next be checked for timeouts."""
-        touched = [*self.d.new_tasks, *self.d.changed.values()]
-        plan = self.ctx.plan
-        for task in touched:
-            node = plan.node(task.ref_base)
-            if node is None:
-                self.d.check_at[task.taskId] = 0
-                continue
+        for task in [*self.d.new_tasks, *self.d.changed.values()]:
+            node = self.node_of(task)
             self.d.check_at[task.taskId] = next_check_at(
                 task, node.td, async_complete=node.wt.asyncComplete
             )

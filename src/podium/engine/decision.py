@@ -72,6 +72,8 @@ class Decision:
     unqueue: list[str] = field(default_factory=list)
     history: list[HistoryEvent] = field(default_factory=list)
     check_at: dict[str, int] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    """Old task attempts to remove (DO_WHILE keepLastN)."""
     failure_workflow: FailureWorkflowStart | None = None
     ended: bool = False
 

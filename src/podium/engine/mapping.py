@@ -8,7 +8,7 @@ from typing import Any
 from podium.engine.decision import DecideContext
 from podium.engine.domains import resolve_domain
 from podium.engine.plan import Node
-from podium.engine.taskdefs import SYSTEM_TYPES
+from podium.engine.taskdefs import is_worker_type
 from podium.expr.params import resolve_params
 from podium.model.executions import Task, Workflow
 from podium.model.statuses import TaskStatus
@@ -16,41 +16,38 @@ from podium.model.statuses import TaskStatus
 __all__ = ["new_task", "resolve_input", "task_type_of"]
 
 
-def task_type_of(node: Node) -> str:
-    """SIMPLE tasks are queued under their name; custom types under their type."""
+def task_type_of(node: Node, mapped: str | None = None) -> str:
+    """SIMPLE tasks are queued under their name; other types under their (mapped) type."""
     declared = node.wt.type or "SIMPLE"
-    return node.wt.name if declared == "SIMPLE" else declared
+    if declared == "SIMPLE":
+        return node.wt.name
+    return mapped or declared
 
 
-def _check_supported(node: Node) -> None:
-    from podium.engine.decider import UnsupportedTask
-
-    declared = node.wt.type or "SIMPLE"
-    if declared in SYSTEM_TYPES:
-        raise UnsupportedTask(f"Task type {declared} is not supported by this server yet")
-    if declared != "SIMPLE" and node.wt.taskDefinition is None:
-        raise UnsupportedTask(
-            f"Invalid task specified. Cannot find task by name {node.wt.name} "
-            "in the task definitions"
-        )
+# Conductor names these tasks after their type rather than their definition name.
+_DEF_NAME_IS_TYPE = frozenset({"FORK", "JOIN", "DECISION", "SWITCH", "EXCLUSIVE_JOIN"})
 
 
-def new_task(ctx: DecideContext, wf: Workflow, node: Node, previous: Task | None) -> Task:
-    """A SCHEDULED attempt of a worker task (a retry when `previous` is given)."""
-    _check_supported(node)
+def new_task(
+    ctx: DecideContext, wf: Workflow, node: Node, previous: Task | None, mapped: str | None
+) -> Task:
+    """A new SCHEDULED attempt (a retry when `previous` is given); its mapper does the rest."""
     td, wt, now = node.td, node.wt, ctx.now
-    task_type = task_type_of(node)
+    task_type = task_type_of(node, mapped)
+    worker = is_worker_type(wt.type or "SIMPLE")
     if previous is not None:
         domain = previous.domain
-    else:
+    elif worker:
         domain = resolve_domain(task_type, wf.taskToDomain, ctx.is_domain_active)
+    else:
+        domain = None
     return Task(
         taskId=ctx.new_id(),
         workflowInstanceId=wf.workflowId,
         taskType=task_type,
         referenceTaskName=wt.taskReferenceName,
         status=TaskStatus.SCHEDULED,
-        taskDefName=wt.name,
+        taskDefName=task_type if task_type in _DEF_NAME_IS_TYPE else wt.name,
         workflowType=wf.workflowName,
         correlationId=wf.correlationId,
         scheduledTime=now,

@@ -19,6 +19,7 @@ from pydantic_core import ErrorDetails
 
 from podium.errors import BadRequest, ValidationFailed, Violation
 from podium.model.definitions import TaskDef, WorkflowDef
+from podium.model.events import EventHandler, event_handler_violations
 from podium.model.requests import StartWorkflowRequest, TaskResult
 from podium.model.validation_tasks import (
     TaskDefLookup,
@@ -239,6 +240,7 @@ _CHECKS: dict[type[BaseModel], Check] = {
     TaskDef: _task_def_violations,
     StartWorkflowRequest: _start_request_violations,
     TaskResult: _task_result_violations,
+    EventHandler: event_handler_violations,
 }
 
 

@@ -35,6 +35,26 @@ class Wakeups:
                 if not fut.done():
                     fut.set_result(None)
 
+    async def wait_any(self, keys: list[str], timeout_s: float) -> bool:
+        """Wait until any of `keys` is notified or the timeout passes."""
+        if timeout_s <= 0:
+            return False
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        for key in keys:
+            self._waiters.setdefault(key, set()).add(fut)
+        try:
+            await asyncio.wait_for(fut, timeout_s)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            for key in keys:
+                waiters = self._waiters.get(key)
+                if waiters is not None:
+                    waiters.discard(fut)
+                    if not waiters:
+                        self._waiters.pop(key, None)
+
     async def wait(self, key: str, timeout_s: float) -> bool:
         """Wait until `key` is notified or the timeout passes; True when notified."""
         if timeout_s <= 0:

@@ -18,6 +18,7 @@ from podium.services.unit import Unit
 __all__ = ["Decisions", "FailureHook"]
 
 FailureHook = Callable[[Unit, Decision, str], Awaitable[None]]
+EndHook = Callable[[Unit, Decision], Awaitable[None]]
 
 _MAX_ROUNDS = 8
 
@@ -28,6 +29,8 @@ class Decisions:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self.on_failure: FailureHook | None = None
+        self.on_ended: EndHook | None = None
+        """Settles parent and child workflows; set by `Hierarchy`."""
         """Starts a failure workflow; set by the Starter (which needs Decisions itself)."""
 
     async def run(
@@ -61,6 +64,8 @@ class Decisions:
         await self.apply(unit, decision)
         if decision.failure_workflow is not None and self.on_failure is not None:
             await self.on_failure(unit, decision, actor)
+        if decision.ended and self.on_ended is not None:
+            await self.on_ended(unit, decision)
         self.ctx.observer.decided(time.perf_counter() - started)
         return decision
 
@@ -128,6 +133,8 @@ class Decisions:
             unit.wake.update(decision.queues_touched)
         if decision.unqueue:
             await tx.unqueue(decision.unqueue)
+        if decision.deleted:
+            await tx.delete_tasks(decision.deleted)
         wf.updateTime = self.ctx.clock()
         await tx.update_workflow(wf)
         if decision.history:

@@ -123,7 +123,7 @@ class Starter:
         definition = plan.definition
         now = self.ctx.clock()
         wf = Workflow(
-            workflowId=self.ctx.new_id(),
+            workflowId=links.get("workflow_id") or self.ctx.new_id(),
             workflowName=definition.name,
             workflowVersion=definition.version,
             defHash=digest,

@@ -15,6 +15,9 @@ from podium.store import Page, SearchRequest
 
 __all__ = ["TaskAdmin"]
 
+# How deep `signal` looks into nested sub-workflows.
+_MAX_DEPTH = 32
+
 
 class TaskAdmin:
     """Everything about tasks that is not the worker's poll/update loop."""
@@ -89,6 +92,27 @@ class TaskAdmin:
             for task in await unit.tx.pending_tasks(workflow_id):
                 if ref in (task.referenceTaskName, task.ref_base) and not task.status.terminal:
                     return task
+        return None
+
+    async def signal(
+        self, workflow_id: str, status: str, output: dict[str, object], *, depth: int = 0
+    ) -> Task | None:
+        """Complete (or fail) the first live WAIT task of an execution or of its running
+        sub-workflows; None when nothing waits."""
+        result_status = _result_status(status)
+        async with unit_of_work(self.ctx) as unit:
+            if await unit.tx.get_workflow(workflow_id) is None:
+                raise NotFound(f"No such workflow found by id: {workflow_id}")
+            pending = await unit.tx.pending_tasks(workflow_id)
+        for task in pending:
+            if task.taskType == "WAIT" and not task.status.terminal:
+                await self._complete(task, result_status, output, None)
+                return task
+        for task in pending:
+            if task.taskType == "SUB_WORKFLOW" and task.subWorkflowId and depth < _MAX_DEPTH:
+                found = await self.signal(task.subWorkflowId, status, output, depth=depth + 1)
+                if found is not None:
+                    return found
         return None
 
     async def search(self, request: SearchRequest) -> Page[Task]:

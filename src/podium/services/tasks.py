@@ -6,7 +6,7 @@ import functools
 import time
 
 from podium.engine.domains import queue_name
-from podium.engine.taskdefs import task_def_of
+from podium.engine.taskdefs import is_worker_type, task_def_of
 from podium.engine.timeouts import next_check_at
 from podium.errors import BadRequest, Conflict, NotFound, ValidationFailed, Violation
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
@@ -262,16 +262,24 @@ class TaskService:
             result.workerId or task.workerId,
         )
         await tx.append_history([event])
+        await self.settle(unit, wf, task, actor=f"worker:{task.workerId or '-'}")
+
+    async def settle(self, unit: Unit, wf: Workflow, task: Task, *, actor: str) -> None:
+        """Store a task's new state and, once it has ended, decide its workflow."""
         if not task.status.terminal:
-            await self._requeue_after_callback(unit, task, now)
+            if is_worker_type(task.taskType):
+                await self._requeue_after_callback(unit, task, self.ctx.clock())
+            else:  # a system task stays IN_PROGRESS until its final result
+                task.status = TaskStatus.IN_PROGRESS
+                await unit.tx.update_tasks([task], [next_check_at(task, task_def_of(task))])
             return
-        await tx.unqueue([task.taskId])
-        plan = await self.plans.for_digest(tx, wf.defHash)
+        await unit.tx.unqueue([task.taskId])
+        plan = await self.plans.for_digest(unit.tx, wf.defHash)
         decision = await self.decisions.run(
-            unit, wf, plan, actor=f"worker:{task.workerId or '-'}", overrides={task.taskId: task}
+            unit, wf, plan, actor=actor, overrides={task.taskId: task}
         )
         if task.taskId not in decision.changed:
-            await tx.update_tasks([task], [0])
+            await unit.tx.update_tasks([task], [0])
 
     async def _requeue_after_callback(self, unit: Unit, task: Task, now: int) -> None:
         """An IN_PROGRESS result: the task is polled again after callbackAfterSeconds."""

@@ -240,6 +240,27 @@ class Tx(Protocol):
         """Every recorded transition of an execution and its tasks, in order."""
         ...
 
+    # -- event handlers ----------------------------------------------------------------------
+    async def get_event_handler(self, name: str) -> JSON | None:
+        """The event handler `name` (Conductor JSON), or None."""
+        ...
+
+    async def list_event_handlers(
+        self, event: str | None = None, active_only: bool = False
+    ) -> list[JSON]:
+        """Handlers ordered by name: all, or those of exactly this event string; with
+        `active_only`, only those whose `active` is true."""
+        ...
+
+    async def put_event_handler(self, handler: JSON) -> None:
+        """Create or replace the handler `handler["name"]` (its `event` and `active` are
+        indexed)."""
+        ...
+
+    async def delete_event_handler(self, name: str) -> bool:
+        """Delete a handler; False when it did not exist."""
+        ...
+
 
 class Store(Protocol):
     """A database: opens transactions, applies migrations, closes."""

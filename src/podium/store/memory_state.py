@@ -224,6 +224,8 @@ class MemoryState:
     """The last `seq` handed out (SQLite's AUTOINCREMENT, rolled back with the transaction)."""
     archive: CowTable[str, bytes] = field(default_factory=CowTable)
     """Final JSON of removed executions, by workflow id."""
+    event_handlers: CowTable[str, bytes] = field(default_factory=CowTable)
+    """Event handlers' JSON, by name."""
 
     def fork(self) -> MemoryState:
         """A working copy for one transaction, sharing every table until it writes to it."""
@@ -239,6 +241,7 @@ class MemoryState:
             self.history.fork(),
             self.history_seq,
             self.archive.fork(),
+            self.event_handlers.fork(),
         )
 
 

@@ -201,6 +201,35 @@ async def get_task(task_id: str, request: Request) -> Response:
     return json_response((await services(request).task_admin.get(task_id)).to_json())
 
 
+@router.post("/{workflow_id}/{status}/signal", summary="Complete the waiting WAIT task")
+async def signal(workflow_id: str, status: str, request: Request) -> Response:
+    output = await json_body(request, default={})
+    found = await services(request).task_admin.signal(
+        workflow_id, status, output if isinstance(output, dict) else {"result": output}
+    )
+    if found is None:
+        raise NotFound(f"No WAIT task is waiting in workflow {workflow_id}")
+    return Response(status_code=200)
+
+
+@router.post("/{workflow_id}/{status}/signal/sync", summary="Signal, then return the workflow")
+async def signal_sync(workflow_id: str, status: str, request: Request) -> Response:
+    output = await json_body(request, default={})
+    svc = services(request)
+    found = await svc.task_admin.signal(
+        workflow_id, status, output if isinstance(output, dict) else {"result": output}
+    )
+    if found is None:
+        raise NotFound(f"No WAIT task is waiting in workflow {workflow_id}")
+    wf = await svc.workflows.get_json(found.workflowInstanceId)
+    wf.update(
+        responseType="TARGET_WORKFLOW",
+        targetWorkflowId=wf["workflowId"],
+        targetWorkflowStatus=wf["status"],
+    )
+    return json_response(wf)
+
+
 async def _by_ref(request: Request, workflow_id: str, ref: str, status: str) -> str | None:
     data = await json_body(request, default={})
     if not isinstance(data, dict):

@@ -11,6 +11,7 @@ import orjson
 from podium.errors import Conflict
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
 from podium.store.sqlite.definitions import DefinitionsMixin
+from podium.store.sqlite.events import EventHandlersMixin
 from podium.store.sqlite.searching import SearchMixin
 
 __all__ = ["SqliteTx"]
@@ -80,7 +81,7 @@ def load_workflow(body: bytes) -> Workflow:
     return Workflow.from_record(orjson.loads(body))
 
 
-class SqliteTx(DefinitionsMixin, SearchMixin):
+class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
     """Reads and writes inside one open SQLite transaction."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:

@@ -1,0 +1,101 @@
+"""DO_WHILE: run the body once per iteration (refs suffixed `__<n>`) while the condition holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.engine.mappers.base import Mapper, Run
+from podium.engine.mappers.control import fail, succeed
+from podium.engine.plan import Node
+from podium.model.executions import Task
+from podium.model.statuses import TaskStatus
+
+__all__ = ["LoopMapper"]
+
+
+def _items(node: Node, task: Task) -> list[Any] | None:
+    """The list of list mode (`items`, or `_items` in inputParameters), else None."""
+    if node.wt.items is None and "_items" not in task.inputData and "items" not in task.inputData:
+        return None
+    value = task.inputData.get("items", task.inputData.get("_items"))
+    if isinstance(value, list):
+        return value
+    return [] if value is None else [value]
+
+
+class LoopMapper(Mapper):
+    """The loop task stays IN_PROGRESS; its body's end calls `iteration_done`."""
+
+    def on_create(self, run: Run, node: Node, task: Task) -> None:
+        items = _items(node, task)
+        if items is not None and not items:
+            succeed(run, task, {"iteration": 0})
+            return
+        task.iteration = 1
+        task.outputData = {"iteration": 1}
+        if items is not None:
+            task.outputData.update(loopIndex=0, loopItem=items[0])
+        run.set_status(task, TaskStatus.IN_PROGRESS)
+        self._start_iteration(run, node, task)
+
+    def _start_iteration(self, run: Run, node: Node, task: Task) -> None:
+        run.schedule(node.wt.loopOver[0].taskReferenceName, iteration=task.iteration)
+
+    def iteration_done(self, run: Run, node: Node, task: Task) -> None:
+        """The body finished iteration n: record it, then loop again or complete."""
+        ref, n = node.wt.taskReferenceName, task.iteration
+        body_refs = run.plan.loop_bodies.get(ref, [])
+        run.index.require(body_refs)
+        outputs: dict[str, Any] = {}
+        for body_ref in body_refs:
+            found = run.index.latest(body_ref)
+            if found is None or found.iteration != n:
+                continue
+            if not found.status.successful:
+                fail(run, task, found.reasonForIncompletion or f"{body_ref} failed")
+                return
+            outputs[body_ref] = found.outputData
+        output = {**task.outputData, str(n): outputs, "iteration": n}
+        try:
+            again = self._again(node, task, output, outputs)
+        except ValueError as exc:
+            task.outputData = output
+            fail(run, task, str(exc), terminal=True)
+            return
+        if not again:
+            succeed(run, task, output)
+            return
+        self._next_iteration(run, node, task, output)
+
+    def _again(
+        self, node: Node, task: Task, output: dict[str, Any], outputs: dict[str, Any]
+    ) -> bool:
+        items = _items(node, task)
+        more_items = items is None or int(output.get("loopIndex", 0)) < len(items) - 1
+        condition = node.wt.loopCondition
+        if not condition:
+            return items is not None and more_items
+        from podium.expr.javascript import ScriptError, evaluate, truthy
+
+        bindings = {**task.inputData, node.wt.taskReferenceName: output, **outputs}
+        try:
+            holds = truthy(evaluate(condition, bindings))
+        except ScriptError as exc:
+            raise ValueError(f"Unable to evaluate the loop condition: {exc.message}") from exc
+        return holds and more_items
+
+    def _next_iteration(self, run: Run, node: Node, task: Task, output: dict[str, Any]) -> None:
+        n = task.iteration + 1
+        output["iteration"] = n
+        items = _items(node, task)
+        if items is not None:
+            index = int(output.get("loopIndex", 0)) + 1
+            output.update(loopIndex=index, loopItem=items[index])
+        keep = task.inputData.get("keepLastN")
+        if isinstance(keep, int) and keep > 0:
+            for old in [k for k in output if k.isdigit() and int(k) <= n - 1 - keep]:
+                del output[old]
+        task.iteration = n
+        task.outputData = output
+        run.set_status(task, TaskStatus.IN_PROGRESS)
+        self._start_iteration(run, node, task)

@@ -1,0 +1,204 @@
+"""The system-task runner: does the I/O of HTTP, SUB_WORKFLOW, START_WORKFLOW, EVENT and timed
+WAIT tasks, outside any decision, and reports each result like a worker does."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from podium.engine.mappers.external import system_queue
+from podium.engine.mappers.waiting import WAIT_QUEUE
+from podium.errors import Conflict, PodiumError
+from podium.model.executions import Task
+from podium.model.requests import StartWorkflowRequest, TaskResult, TaskResultStatus
+from podium.services.context import ServiceContext
+from podium.services.starting import Starter
+from podium.services.systasks import SystemTasks
+from podium.services.tasks import TaskService
+from podium.services.unit import unit_of_work
+from podium.systasks.http import OutboundGuard, new_client, run_http_task
+
+__all__ = ["SystemTaskRunner"]
+
+log = logging.getLogger("podium.runner")
+
+Outcome = tuple[TaskResultStatus, dict[str, Any], str | None]
+Handler = Callable[[Task], Awaitable[Outcome | None]]
+
+_IDLE_S = 1.0
+
+
+class SystemTaskRunner:
+    """One loop per server: claims due system tasks and runs them concurrently."""
+
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        system: SystemTasks,
+        tasks: TaskService,
+        starter: Starter,
+        *,
+        guard: OutboundGuard,
+        concurrency: int = 32,
+        lease_ms: int = 60_000,
+    ) -> None:
+        self.ctx, self.system, self.tasks, self.starter = ctx, system, tasks, starter
+        self.guard = guard
+        self.lease_ms = lease_ms
+        self._slots = asyncio.Semaphore(concurrency)
+        self._client: httpx.AsyncClient | None = None
+        self.handlers: dict[str, Handler] = {
+            WAIT_QUEUE: self._wait_done,
+            system_queue("HTTP"): self._http,
+            system_queue("SUB_WORKFLOW"): self._sub_workflow,
+            system_queue("START_WORKFLOW"): self._start_workflow,
+            system_queue("EVENT"): self._event,
+            system_queue("KAFKA_PUBLISH"): self._kafka,
+        }
+
+    async def run(self) -> None:
+        """Claim and run system tasks until cancelled."""
+        self._client = new_client()
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                for queue, handler in self.handlers.items():
+                    for task in await self._claim(queue):
+                        job = asyncio.create_task(self._run_one(handler, task))
+                        running.add(job)
+                        job.add_done_callback(running.discard)
+                await self.ctx.wakeups.wait_any(list(self.handlers), _IDLE_S)
+        finally:
+            for job in list(running):
+                job.cancel()
+            with contextlib.suppress(Exception):
+                await self._client.aclose()
+
+    async def _claim(self, queue: str) -> list[Task]:
+        try:
+            return await self.system.claim(queue, 100, self.lease_ms)
+        except PodiumError as exc:
+            log.warning(
+                "claim failed",
+                extra={"action": "system_claim_failed", "queue": queue, "error": exc.message},
+            )
+            return []
+
+    async def _run_one(self, handler: Handler, task: Task) -> None:
+        async with self._slots:
+            try:
+                outcome = await handler(task)
+            except Exception as exc:  # a bug in one task must not stop the runner
+                log.exception(
+                    "system task crashed",
+                    extra={"action": "system_task_crashed", "taskId": task.taskId},
+                )
+                outcome = (TaskResultStatus.FAILED, {}, f"Internal error: {type(exc).__name__}")
+            if outcome is not None:
+                await self._report(task, outcome)
+
+    async def _report(self, task: Task, outcome: Outcome) -> None:
+        status, output, reason = outcome
+        result = TaskResult(
+            workflowInstanceId=task.workflowInstanceId,
+            taskId=task.taskId,
+            status=status,
+            outputData=output,
+            reasonForIncompletion=reason,
+            workerId=self.ctx.node,
+        )
+        with contextlib.suppress(Conflict):  # finished meanwhile (signal, terminate...)
+            await self.tasks.update(result)
+
+    # -- handlers ------------------------------------------------------------------------------
+    async def _wait_done(self, task: Task) -> Outcome:
+        return TaskResultStatus.COMPLETED, dict(task.outputData), None
+
+    async def _http(self, task: Task) -> Outcome:
+        assert self._client is not None
+        outcome = await run_http_task(task.inputData, self._client, self.guard)
+        return TaskResultStatus(outcome.status), outcome.output, outcome.reason
+
+    async def _kafka(self, task: Task) -> Outcome:
+        return TaskResultStatus.FAILED, {}, "Kafka is not configured on this server"
+
+    async def _event(self, task: Task) -> Outcome:
+        sink = str((task.workflowTask or {}).get("sink") or task.inputData.get("sink") or "")
+        if sink != "conductor" and not sink.startswith("conductor:"):
+            return TaskResultStatus.FAILED, {}, f"Event sink {sink!r} is not configured here"
+        queue = sink.removeprefix("conductor").removeprefix(":") or task.referenceTaskName
+        produced = f"conductor:{task.workflowType}:{queue}"
+        payload = {
+            **task.inputData,
+            "workflowInstanceId": task.workflowInstanceId,
+            "workflowType": task.workflowType,
+            "correlationId": task.correlationId,
+        }
+        return TaskResultStatus.COMPLETED, {**payload, "event_produced": produced}, None
+
+    async def _start_workflow(self, task: Task) -> Outcome:
+        raw = task.inputData.get("startWorkflow")
+        if not isinstance(raw, dict):
+            return TaskResultStatus.FAILED, {}, "START_WORKFLOW needs a startWorkflow request"
+        async with unit_of_work(self.ctx) as unit:
+            parent = await unit.tx.get_workflow(task.workflowInstanceId)
+        inherited = {
+            "correlationId": raw.get("correlationId") or (parent.correlationId if parent else None),
+            "taskToDomain": raw.get("taskToDomain") or (parent.taskToDomain if parent else {}),
+        }
+        try:
+            request = StartWorkflowRequest.model_validate({**raw, **inherited})
+            async with unit_of_work(self.ctx) as unit:
+                started = await self.starter.start(unit, request, actor=f"task:{task.taskId}")
+        except (PodiumError, ValueError) as exc:
+            return TaskResultStatus.FAILED, {}, f"Unable to start the workflow: {exc}"
+        return TaskResultStatus.COMPLETED, {"workflowId": started}, None
+
+    async def _sub_workflow(self, task: Task) -> Outcome | None:
+        child_id = str(
+            uuid.uuid3(
+                uuid.NAMESPACE_URL,
+                f"subworkflow:{task.workflowInstanceId}:{task.taskId}:{task.retryCount}",
+            )
+        )
+        try:
+            async with unit_of_work(self.ctx) as unit:
+                if await unit.tx.get_workflow(child_id) is None:
+                    request = self._child_request(
+                        task, await unit.tx.get_workflow(task.workflowInstanceId)
+                    )
+                    await self.starter.start(
+                        unit,
+                        request,
+                        actor=f"task:{task.taskId}",
+                        workflow_id=child_id,
+                        parent_workflow_id=task.workflowInstanceId,
+                        parent_task_id=task.taskId,
+                    )
+        except (PodiumError, ValueError) as exc:
+            return TaskResultStatus.FAILED, {}, f"Unable to start the sub workflow: {exc}"
+        await self.system.started(task, {"subWorkflowId": child_id}, child_id)
+        return None
+
+    def _child_request(self, task: Task, parent: Any) -> StartWorkflowRequest:
+        data = task.inputData
+        definition = data.get("subWorkflowDefinition")
+        workflow_input = data.get("workflowInput") or {}
+        return StartWorkflowRequest.model_validate(
+            {
+                "name": data.get("subWorkflowName") or (definition or {}).get("name") or "",
+                "version": data.get("subWorkflowVersion"),
+                "input": workflow_input if isinstance(workflow_input, dict) else {},
+                "correlationId": parent.correlationId if parent else None,
+                "taskToDomain": data.get("subWorkflowTaskToDomain")
+                or (parent.taskToDomain if parent else {}),
+                "workflowDef": definition if isinstance(definition, dict) else None,
+                "priority": data.get("priority") or 0,
+            }
+        )
