@@ -187,3 +187,19 @@ def test_counts_of_attempts_in_progress_and_started(run: Run) -> None:
             assert await tx.count_started_since("ship", 400) == 1
 
     run(scenario)
+
+
+def test_delete_iterations_removes_only_old_iterations_of_the_given_refs(run: Run) -> None:
+    async def scenario(store: Store) -> None:
+        async with store.transaction() as tx:
+            await tx.insert_workflow(workflow("wf-1"))
+            tasks = [task(f"a{i}", ref=f"body__{i}", seq=i, iteration=i) for i in range(1, 5)] + [
+                task("other", ref="other__1", seq=9, iteration=1),
+                task("top", ref="top", seq=10),
+            ]
+            await tx.insert_tasks(tasks, [0] * len(tasks))
+            await tx.delete_iterations("wf-1", ["body"], 2)
+            left = [t.taskId for t in await tx.workflow_tasks("wf-1")]
+        assert left == ["a3", "a4", "other", "top"]
+
+    run(scenario)

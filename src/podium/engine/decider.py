@@ -249,11 +249,8 @@ class _Run(Ending):
         self.index.require(referenced_roots(value) - {"workflow", "CPEWF_TASK_ID"})
         return resolve_value(value, ParamDoc(self.wf, self.index), env=self.ctx.env)
 
-    def delete(self, tasks: list[Task]) -> None:
-        for task in tasks:
-            self.live.pop(task.taskId, None)
-            self.d.changed.pop(task.taskId, None)
-            self.d.deleted.append(task.taskId)
+    def prune(self, refs: list[str], up_to_iteration: int) -> None:
+        self.d.prune.append((tuple(refs), up_to_iteration))
 
     def retry(self, task: Task, node: Node) -> None:
         self.note_failed(task)
@@ -263,11 +260,24 @@ class _Run(Ending):
         self._create(node, task.iteration, task, delay)
 
     def retry_now(self, failed: Task) -> None:
-        """An operator's retry: a new attempt at once, whatever the retry count."""
+        """An operator's retry: a new attempt at once, whatever the retry count.
+
+        JOIN, EXCLUSIVE_JOIN and DO_WHILE are reset in place instead (Conductor 6.9): a loop
+        resumes at its iteration, a join waits again for its branches.
+        """
         task = self.live.get(failed.taskId) or failed.copy()
+        node = self.node_of(task)
+        if mapper_of(node).deferred or isinstance(mapper_of(node), LoopMapper):
+            task.endTime = 0
+            task.executed = task.retried = False
+            task.reasonForIncompletion = None
+            self.live[task.taskId] = task
+            self.set_status(task, TaskStatus.IN_PROGRESS)
+            self.revisit(task)
+            return
         task.retried = True
         self.changed(task)
-        self._create(self.node_of(task), task.iteration, task, 0)
+        self._create(node, task.iteration, task, 0)
 
     # -- statuses ----------------------------------------------------------------------------
     def set_status(self, task: Task, status: TaskStatus, reason: str | None = None) -> None:

@@ -72,8 +72,8 @@ class Decision:
     unqueue: list[str] = field(default_factory=list)
     history: list[HistoryEvent] = field(default_factory=list)
     check_at: dict[str, int] = field(default_factory=dict)
-    deleted: list[str] = field(default_factory=list)
-    """Old task attempts to remove (DO_WHILE keepLastN)."""
+    prune: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
+    """Loop-body refs whose attempts up to an iteration are removed (DO_WHILE keepLastN)."""
     failure_workflow: FailureWorkflowStart | None = None
     ended: bool = False
 

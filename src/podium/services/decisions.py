@@ -133,8 +133,8 @@ class Decisions:
             unit.wake.update(decision.queues_touched)
         if decision.unqueue:
             await tx.unqueue(decision.unqueue)
-        if decision.deleted:
-            await tx.delete_tasks(decision.deleted)
+        for refs, up_to in decision.prune:
+            await tx.delete_iterations(wf.workflowId, refs, up_to)
         wf.updateTime = self.ctx.clock()
         await tx.update_workflow(wf)
         if decision.history:

@@ -165,6 +165,12 @@ class Tx(Protocol):
         """The newest attempt (highest seq) of each reference name (loop suffix stripped)."""
         ...
 
+    async def delete_iterations(
+        self, workflow_id: str, refs: Sequence[str], up_to_iteration: int
+    ) -> None:
+        """Remove the attempts of loop-body refs whose iteration is at most `up_to_iteration`."""
+        ...
+
     async def delete_tasks(self, task_ids: Sequence[str]) -> None:
         """Remove task attempts (rerun/restart), with their queue entries."""
         ...

@@ -179,6 +179,17 @@ class MemoryTx(MemoryDefinitions, MemoryEventHandlers):
                 latest[row.ref_base] = row
         return {ref: latest[ref].load() for ref in refs if ref in latest}
 
+    async def delete_iterations(
+        self, workflow_id: str, refs: Sequence[str], up_to_iteration: int
+    ) -> None:
+        wanted = set(refs)
+        doomed = [
+            row.task_id
+            for row in self._task_rows(workflow_id)
+            if row.ref_base in wanted and 0 < row.load().iteration <= up_to_iteration
+        ]
+        await self.delete_tasks(doomed)
+
     async def delete_tasks(self, task_ids: Sequence[str]) -> None:
         for task_id in task_ids:
             self.state.queue.pop(task_id)

@@ -66,8 +66,8 @@ class Run(Protocol):
         """Resolve `${...}` expressions in a value against the workflow and its tasks."""
         ...
 
-    def delete(self, tasks: list[Task]) -> None:
-        """Remove old task attempts (DO_WHILE keepLastN)."""
+    def prune(self, refs: list[str], up_to_iteration: int) -> None:
+        """Remove the attempts of these loop-body refs up to an iteration (keepLastN)."""
         ...
 
 

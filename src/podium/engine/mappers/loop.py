@@ -92,9 +92,10 @@ class LoopMapper(Mapper):
             index = int(output.get("loopIndex", 0)) + 1
             output.update(loopIndex=index, loopItem=items[index])
         keep = task.inputData.get("keepLastN")
-        if isinstance(keep, int) and keep > 0:
+        if isinstance(keep, int) and keep > 0 and n - 1 > keep:
             for old in [k for k in output if k.isdigit() and int(k) <= n - 1 - keep]:
                 del output[old]
+            run.prune(run.plan.loop_bodies.get(node.wt.taskReferenceName, []), n - 1 - keep)
         task.iteration = n
         task.outputData = output
         run.set_status(task, TaskStatus.IN_PROGRESS)

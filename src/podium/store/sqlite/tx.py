@@ -246,6 +246,18 @@ class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
                 out[ref] = load_task(row[0])
         return out
 
+    async def delete_iterations(
+        self, workflow_id: str, refs: Sequence[str], up_to_iteration: int
+    ) -> None:
+        doomed: list[str] = []
+        for ref in refs:
+            rows = self.conn.execute(
+                "SELECT task_id, body FROM task WHERE workflow_id=? AND ref_base=?",
+                (workflow_id, ref),
+            )
+            doomed += [r[0] for r in rows if 0 < load_task(r[1]).iteration <= up_to_iteration]
+        await self.delete_tasks(doomed)
+
     async def delete_tasks(self, task_ids: Sequence[str]) -> None:
         params = [(i,) for i in task_ids]
         self.conn.executemany("DELETE FROM queue WHERE task_id=?", params)
