@@ -240,3 +240,34 @@ def test_signal_completes_the_waiting_task(client: TestClient) -> None:
     assert body["output"] == {"answer": 42}
     again = client.post(f"/api/tasks/{wf_id}/COMPLETED/signal", json={})
     assert again.status_code == 404
+
+
+def test_dynamic_task_runs_the_definition_named_in_its_input(client: TestClient) -> None:
+    client.post("/api/metadata/taskdefs", json=[{"name": "ship_parcel", "retryCount": 0}])
+    definition = one_task(
+        "dyn",
+        {
+            "name": "dyn",
+            "taskReferenceName": "pick",
+            "type": "DYNAMIC",
+            "dynamicTaskNameParam": "which",
+            "inputParameters": {"which": "${workflow.input.task}"},
+        },
+    )
+    register(client, definition)
+    wf_id = start(client, "dyn", input={"task": "ship_parcel"})
+    polled = client.get("/api/tasks/poll/batch/ship_parcel", params={"timeout": 2000}).json()
+    assert [t["referenceTaskName"] for t in polled] == ["pick"]
+    client.post(
+        "/api/tasks",
+        json={
+            "workflowInstanceId": wf_id,
+            "taskId": polled[0]["taskId"],
+            "status": "COMPLETED",
+            "outputData": {"shipped": True},
+        },
+    )
+    assert ended(client, wf_id)["output"] == {"shipped": True}
+    unknown = ended(client, start(client, "dyn", input={"task": "no_such_task"}))
+    assert unknown["status"] == "FAILED"
+    assert "Cannot find task by name no_such_task" in unknown["reasonForIncompletion"]

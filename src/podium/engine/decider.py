@@ -44,7 +44,7 @@ class _Run(Ending):
         self.d = Decision(self.wf)
         src = ctx.tasks
         all_tasks = [t.copy() for t in src.all_tasks] if src.all_tasks is not None else None
-        self.index = TaskIndex(src.latest_by_ref, src.absent, all_tasks)
+        self.index = TaskIndex(src.latest_by_ref, src.absent, all_tasks, src.task_defs)
         self.live: dict[str, Task] = {}
         for task in ctx.pending:
             copy = task.copy()
@@ -157,7 +157,7 @@ class _Run(Ending):
 
     def node_of(self, task: Task) -> Node:
         node = self.plan.node(task.ref_base)
-        if node is not None:
+        if node is not None and not (node.wt.type == "DYNAMIC" and task.taskType != "DYNAMIC"):
             return node
         cached = self._dynamic.get(task.referenceTaskName)
         if cached is None:

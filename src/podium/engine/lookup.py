@@ -17,10 +17,18 @@ __all__ = ["NeedTasks", "ParamDoc", "TaskIndex"]
 class NeedTasks(Exception):
     """The decider needs these tasks (by reference name), or every task when `everything`."""
 
-    def __init__(self, refs: Iterable[str] = (), *, everything: bool = False) -> None:
+    def __init__(
+        self,
+        refs: Iterable[str] = (),
+        *,
+        everything: bool = False,
+        task_defs: Iterable[str] = (),
+    ) -> None:
         super().__init__("decider needs more tasks")
         self.refs = frozenset(refs)
         self.everything = everything
+        self.task_defs = frozenset(task_defs)
+        """Registered task definitions (by name) it needs, e.g. for a DYNAMIC task."""
 
 
 class TaskIndex:
@@ -31,7 +39,10 @@ class TaskIndex:
         latest: Mapping[str, Task] | None = None,
         absent: Iterable[str] = (),
         all_tasks: list[Task] | None = None,
+        task_defs: Mapping[str, dict[str, Any] | None] | None = None,
     ) -> None:
+        self.task_defs: dict[str, dict[str, Any] | None] = dict(task_defs or {})
+        """Registered task definitions loaded so far (None: not registered)."""
         self.latest_by_ref: dict[str, Task] = dict(latest or {})
         self.absent: set[str] = set(absent)
         self.all_tasks = all_tasks
@@ -52,6 +63,12 @@ class TaskIndex:
     def latest(self, ref: str) -> Task | None:
         self.require((ref,))
         return self.latest_by_ref.get(ref)
+
+    def task_def(self, name: str) -> dict[str, Any] | None:
+        """The registered task definition `name` (None when there is none)."""
+        if name not in self.task_defs:
+            raise NeedTasks(task_defs=(name,))
+        return self.task_defs[name]
 
     def everything(self) -> list[Task]:
         if self.all_tasks is None:

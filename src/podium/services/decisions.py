@@ -96,13 +96,17 @@ class Decisions:
         overrides: Mapping[str, Task],
     ) -> TaskIndex:
         tx = unit.tx
+        task_defs = dict(index.task_defs)
+        for name in need.task_defs:
+            task_defs[name] = await tx.get_task_def(name)
         if need.everything:
             tasks = [overrides.get(t.taskId, t) for t in await tx.workflow_tasks(wf.workflowId)]
-            return TaskIndex(all_tasks=tasks)
+            return TaskIndex(all_tasks=tasks, task_defs=task_defs)
         found = await tx.latest_tasks(wf.workflowId, sorted(need.refs))
         found = {ref: overrides.get(t.taskId, t) for ref, t in found.items()}
         latest = {**index.latest_by_ref, **found}
-        return TaskIndex(latest, index.absent | (need.refs - found.keys()))
+        absent = index.absent | (need.refs - found.keys())
+        return TaskIndex(latest, absent, index.all_tasks, task_defs)
 
     def _report_timeouts(self, unit: Unit, decision: Decision) -> None:
         observer = self.ctx.observer

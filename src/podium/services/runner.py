@@ -105,6 +105,8 @@ class SystemTaskRunner:
 
     async def _report(self, task: Task, outcome: Outcome) -> None:
         status, output, reason = outcome
+        if status is TaskResultStatus.COMPLETED and (task.workflowTask or {}).get("asyncComplete"):
+            status = TaskResultStatus.IN_PROGRESS  # completed later from outside (API, event)
         result = TaskResult(
             workflowInstanceId=task.workflowInstanceId,
             taskId=task.taskId,

@@ -269,9 +269,10 @@ class TaskService:
         if not task.status.terminal:
             if is_worker_type(task.taskType):
                 await self._requeue_after_callback(unit, task, self.ctx.clock())
-            else:  # a system task stays IN_PROGRESS until its final result
+            else:  # a system task stays IN_PROGRESS (off its queue) until its final result
                 task.status = TaskStatus.IN_PROGRESS
                 await unit.tx.update_tasks([task], [next_check_at(task, task_def_of(task))])
+                await unit.tx.unqueue([task.taskId])
             return
         await unit.tx.unqueue([task.taskId])
         plan = await self.plans.for_digest(unit.tx, wf.defHash)

@@ -11,6 +11,7 @@ from podium.engine.mappers.control import (
     TerminateMapper,
     UnsupportedTask,
 )
+from podium.engine.mappers.dynamic import DynamicMapper
 from podium.engine.mappers.external import ExternalMapper, SubWorkflowMapper
 from podium.engine.mappers.fork import (
     DynamicForkMapper,
@@ -45,6 +46,7 @@ MAPPERS: dict[str, Mapper] = {
     "JSON_JQ_TRANSFORM": JqMapper(),
     "WAIT": WaitMapper(),
     "HUMAN": HumanMapper(),
+    "DYNAMIC": DynamicMapper(),
     "HTTP": _EXTERNAL,
     "SUB_WORKFLOW": SubWorkflowMapper(),
     "START_WORKFLOW": _EXTERNAL,
