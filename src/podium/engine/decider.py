@@ -230,7 +230,9 @@ class _Run(Ending):
         self.changes += 1
         self.history(task, "task_scheduled", None, task.status.value, None)
         mapper.on_create(self, node, task)
-        if task.status.terminal or task.status is TaskStatus.IN_PROGRESS:
+        if task.status.terminal and mapper.depth_first:
+            self.process(task)
+        elif task.status.terminal or task.status is TaskStatus.IN_PROGRESS:
             self.work.append(task)
         return task
 

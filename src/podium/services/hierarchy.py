@@ -39,7 +39,11 @@ class Hierarchy:
             if child is None or child.status.terminal:
                 continue
             plan = await self.plans.for_digest(unit.tx, child.defHash)
-            reason = f"Parent workflow has been terminated with status {wf.status.value}"
+            reason = (
+                f"Parent workflow has been terminated with reason: {wf.reasonForIncompletion}"
+                if wf.reasonForIncompletion
+                else f"Parent workflow has been terminated with status {wf.status.value}"
+            )
             order = Termination(WorkflowStatus.TERMINATED, reason)
             await self.decisions.run(unit, child, plan, actor="parent-workflow", terminate=order)
 

@@ -161,6 +161,36 @@ class Operations:
             await self._reset(unit, wf, actor, "workflow_restarted")
             wf.timeoutAt = workflow_timeout_at(wf, plan)
             await self.decisions.run(unit, wf, plan, actor=actor)
+            await self._reopen_parents(unit, wf, actor)
+
+    async def _reopen_parents(self, unit: Unit, child: Workflow, actor: str) -> None:
+        """A child running again reopens its parents (Conductor 6.9): each parent's
+        SUB_WORKFLOW task goes back to IN_PROGRESS (`subworkflowChanged`), the parent to
+        RUNNING, and its cancelled or failed joins and loops wait again."""
+        while child.parentWorkflowId and child.parentWorkflowTaskId:
+            parent = await unit.tx.get_workflow(child.parentWorkflowId)
+            task = await unit.tx.get_task(child.parentWorkflowTaskId)
+            if parent is None or task is None:
+                return
+            task.status = TaskStatus.IN_PROGRESS
+            task.subworkflowChanged = True
+            task.endTime = 0
+            task.executed = task.retried = False
+            task.reasonForIncompletion = None
+            await unit.tx.update_tasks([task], [0])
+            reopened = _reopenable(await unit.tx.workflow_tasks(parent.workflowId), task)
+            if parent.status.terminal:
+                before = parent.status
+                parent.status = WorkflowStatus.RUNNING
+                parent.endTime = 0
+                parent.reasonForIncompletion = None
+                parent.failedTaskId = None
+                await unit.tx.append_history(
+                    [self._event(parent, "workflow_reopened", actor, before)]
+                )
+            plan = await self.plans.for_digest(unit.tx, parent.defHash)
+            await self.decisions.run(unit, parent, plan, actor=actor, retry=reopened)
+            child = parent
 
     async def _reset(self, unit: Unit, wf: Workflow, actor: str, event: str) -> None:
         tasks = await unit.tx.workflow_tasks(wf.workflowId)
@@ -207,6 +237,7 @@ class Operations:
             wf.timeoutAt = workflow_timeout_at(wf, plan)
             await unit.tx.append_history([self._event(wf, "workflow_retried", actor, before)])
             await self.decisions.run(unit, wf, plan, actor=actor, retry=candidates)
+            await self._reopen_parents(unit, wf, actor)
 
     async def rerun(
         self, workflow_id: str, request: RerunWorkflowRequest, *, actor: str = "api"
@@ -225,6 +256,7 @@ class Operations:
                 await self._rerun_from(unit, wf, request, actor)
             wf.timeoutAt = workflow_timeout_at(wf, plan)
             await self.decisions.run(unit, wf, plan, actor=actor)
+            await self._reopen_parents(unit, wf, actor)
         return workflow_id
 
     async def _rerun_from(
@@ -346,6 +378,21 @@ class Operations:
             "bulkSuccessfulResults": ok,
             "message": "Bulk Request has been processed.",
         }
+
+
+_WAITERS = frozenset({"JOIN", "EXCLUSIVE_JOIN", "DO_WHILE"})
+
+
+def _reopenable(tasks: list[Task], reopened: Task) -> list[Task]:
+    """A reopened parent's joins and loops that ended unsuccessfully (they wait again)."""
+    latest: dict[str, Task] = {}
+    for task in tasks:
+        latest[task.referenceTaskName] = task
+    return [
+        t
+        for t in latest.values()
+        if t.taskType in _WAITERS and t.status in _RETRYABLE and t.taskId != reopened.taskId
+    ]
 
 
 def _retry_candidates(tasks: list[Task]) -> list[Task]:

@@ -78,6 +78,9 @@ class Mapper:
     task_type: str | None = None
     #: True for JOIN-like tasks: evaluate them after every other pending task of a decision.
     deferred: bool = False
+    #: True for control flow that completes at creation (FORK, SWITCH, DECISION): what follows
+    #: it is scheduled at once, depth first, so task order matches Conductor's.
+    depth_first: bool = False
 
     def on_create(self, run: Run, node: Node, task: Task) -> None:
         """Fill in a freshly created task (status, output) and schedule what comes with it."""

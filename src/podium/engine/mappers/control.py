@@ -58,6 +58,8 @@ def schedule_branch(run: Run, branch: list[WorkflowTask], task: Task) -> bool:
 class SwitchMapper(Mapper):
     """Evaluate the case at schedule time; run the matching branch (default when absent)."""
 
+    depth_first = True
+
     def on_create(self, run: Run, node: Node, task: Task) -> None:
         wt = node.wt
         evaluator = (wt.evaluatorType or "value-param").lower()
@@ -87,6 +89,8 @@ class SwitchMapper(Mapper):
 
 class DecisionMapper(Mapper):
     """The legacy DECISION: caseValueParam or a JavaScript caseExpression."""
+
+    depth_first = True
 
     def on_create(self, run: Run, node: Node, task: Task) -> None:
         wt = node.wt
@@ -158,5 +162,7 @@ class TerminateMapper(Mapper):
         reason = task.inputData.get("terminationReason") or (
             f"Workflow is {status.value} by TERMINATE task: {task.taskId}"
         )
+        if status is not WorkflowStatus.COMPLETED:
+            run.wf.failedTaskId = task.taskId
         run.end(status, str(reason), output=dict(task.outputData))
         return True

@@ -24,6 +24,8 @@ class ExternalMapper(Mapper):
     """Queue the SCHEDULED task for the system-task runner."""
 
     def on_create(self, run: Run, node: Node, task: Task) -> None:
+        if node.wt.sink and "sink" not in task.inputData:  # EVENT: Conductor records its sink
+            task.inputData = {**task.inputData, "sink": run.resolve(node.wt.sink)}
         run.enqueue(task, system_queue(task.taskType), task.callbackAfterSeconds)
 
 

@@ -25,6 +25,7 @@ class ForkMapper(Mapper):
     """A FORK task completes at once; the first task of each branch and the JOIN follow."""
 
     task_type = "FORK"
+    depth_first = True
 
     def on_create(self, run: Run, node: Node, task: Task) -> None:
         _join_ref(run, node)
@@ -42,6 +43,7 @@ class DynamicForkMapper(Mapper):
     """FORK_JOIN_DYNAMIC: the branches come from the task input (three input modes)."""
 
     task_type = "FORK"
+    depth_first = True
 
     def on_create(self, run: Run, node: Node, task: Task) -> None:
         _join_ref(run, node)
@@ -122,6 +124,16 @@ def _with_input(wt: Any, given: Any) -> dict[str, Any]:
     return {"type": "SIMPLE", **wt, "inputParameters": params}
 
 
+def _other_iteration(join: Task, joined: Task) -> bool:
+    """Inside a loop a JOIN waits for this iteration's branch tasks (a loop's own counter,
+    kept in `iteration` too, is not an iteration of the join's loop)."""
+    return (
+        bool(join.iteration)
+        and joined.taskType != "DO_WHILE"
+        and (joined.iteration != join.iteration)
+    )
+
+
 def _flag(task: Task, name: str) -> bool:
     return bool((task.workflowTask or {}).get(name))
 
@@ -142,7 +154,7 @@ class JoinMapper(Mapper):
         joined, waiting = [], False
         for ref in refs:
             found = run.index.latest(ref)
-            if found is None or found.iteration != task.iteration:
+            if found is None or _other_iteration(task, found):
                 waiting = True
             else:
                 joined.append(found)

@@ -27,6 +27,13 @@ class LoopMapper(Mapper):
     """The loop task stays IN_PROGRESS; its body's end calls `iteration_done`."""
 
     def on_create(self, run: Run, node: Node, task: Task) -> None:
+        # The first iteration starts when the loop is first executed, after whatever is
+        # being scheduled with it (a fork's other branches), as in Conductor.
+        run.set_status(task, TaskStatus.IN_PROGRESS)
+
+    def execute(self, run: Run, node: Node, task: Task) -> None:
+        if task.iteration > 0:
+            return  # running: the body's end calls iteration_done
         items = _items(node, task)
         if items is not None and not items:
             succeed(run, task, {"iteration": 0})
