@@ -163,6 +163,18 @@ class Operations:
             await self.decisions.run(unit, wf, plan, actor=actor)
             await self._reopen_parents(unit, wf, actor)
 
+    async def _deepest_failed_child(self, unit: Unit, workflow_id: str) -> str | None:
+        """The deepest failed sub-workflow under an execution's failed SUB_WORKFLOW tasks."""
+        tasks = await unit.tx.workflow_tasks(workflow_id)
+        for task in _retry_candidates(tasks):
+            if task.taskType != "SUB_WORKFLOW" or not task.subWorkflowId:
+                continue
+            child = await unit.tx.get_workflow(task.subWorkflowId)
+            if child is not None and child.status.terminal and not child.status.successful:
+                deeper = await self._deepest_failed_child(unit, child.workflowId)
+                return deeper or child.workflowId
+        return None
+
     async def _reopen_parents(self, unit: Unit, child: Workflow, actor: str) -> None:
         """A child running again reopens its parents (Conductor 6.9): each parent's
         SUB_WORKFLOW task goes back to IN_PROGRESS (`subworkflowChanged`), the parent to
@@ -217,7 +229,17 @@ class Operations:
                 f"workflow can be {action}"
             )
 
-    async def retry(self, workflow_id: str, *, actor: str = "api") -> None:
+    async def retry(
+        self, workflow_id: str, *, resume_subworkflows: bool = False, actor: str = "api"
+    ) -> None:
+        """Retry the failed tasks; with `resume_subworkflows`, retry inside the deepest failed
+        sub-workflow instead (its parents reopen and resume when it ends)."""
+        if resume_subworkflows:
+            async with unit_of_work(self.ctx) as unit:
+                deepest = await self._deepest_failed_child(unit, workflow_id)
+            if deepest is not None:
+                await self.retry(deepest, actor=actor)
+                return
         async with unit_of_work(self.ctx) as unit:
             wf = await self._load(unit, workflow_id)
             self._require_terminal(wf, "retried")

@@ -253,7 +253,8 @@ async def restart(workflow_id: str, request: Request) -> Response:
 
 @router.post("/{workflow_id}/retry", status_code=204, summary="Retry the failed tasks")
 async def retry(workflow_id: str, request: Request) -> Response:
-    await services(request).operations.retry(workflow_id)
+    resume = qbool(request, "resumeSubworkflowTasks", False)
+    await services(request).operations.retry(workflow_id, resume_subworkflows=resume)
     return Response(status_code=204)
 
 
