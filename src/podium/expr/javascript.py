@@ -19,6 +19,7 @@ The ``javascript`` and ``graaljs`` evaluator types both mean this engine; ``valu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +50,14 @@ JAVASCRIPT_EVALUATORS = frozenset({"javascript", "graaljs"})
 """The ``evaluatorType`` values this module evaluates."""
 
 
+_IMPRECISE = re.compile(r"\d{17}|\d[eE]")
+"""Number text orjson may misread: JavaScript pads doubles above 1e16 with zeros, and writes an
+exponent from 1e21 on. Below that, JSON.stringify prints integral numbers exactly, as integers."""
+_SAFE = 2**53
+_LONG_MIN = -(2**63)
+_LONG_MAX = 2**63 - 1
+
+
 class ScriptError(PodiumError):
     """The script could not be evaluated."""
 
@@ -70,8 +79,9 @@ def evaluate(
 ) -> Any:
     """Run ``expression`` with ``$`` bound to ``bindings`` and return its last expression's value.
 
-    The value comes back as JSON would carry it: dict, list, str, int (any integral number),
-    float, bool or ``None`` (also for ``undefined``, functions, ``NaN`` and ``Infinity``).
+    The value comes back as JSON would carry it: dict, list, str, int (an integral number within
+    Java's long range, as GraalJS hands Conductor a Long), float, bool or ``None`` (also for
+    ``undefined``, functions, ``NaN`` and ``Infinity``).
     Raises ``ScriptError`` with the JavaScript message (``"ReferenceError: foo is not
     defined"``) for a syntax error, a thrown exception or a result that is not JSON (a BigInt,
     a cycle); ``ScriptTimeout`` and ``ScriptMemoryExceeded`` when a limit stops it.
@@ -92,9 +102,8 @@ def evaluate(
         return None
     if kind == "E":
         raise ScriptError(payload or "the script failed")
-    # JSON.stringify writes every integral number below 1e21 without a fraction, so orjson
-    # already returns int for them; larger ones keep exponent form and stay float (a Java Double).
-    return orjson.loads(payload)
+    value = orjson.loads(payload)
+    return _exact(value) if _IMPRECISE.search(payload) else value
 
 
 def evaluate_lambda(
@@ -137,3 +146,19 @@ def _fallback(value: Any) -> Any:
     if isinstance(value, set | frozenset):
         return list(value)
     raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
+def _exact(value: Any) -> Any:
+    """Give big numbers the exact value of the double JavaScript had: ``int`` within Java's long.
+
+    ``57418753842384150`` is how JavaScript prints the double 57418753842384152.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _SAFE:
+        value = float(value)
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and _LONG_MIN <= value <= _LONG_MAX else value
+    if isinstance(value, list):
+        return [_exact(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _exact(item) for key, item in value.items()}
+    return value

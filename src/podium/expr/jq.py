@@ -2,8 +2,9 @@
 
 Conductor runs ``queryExpression`` with jackson-jq and reports ``{result: first, resultList: all}``.
 Its numbers come back as ``long`` when integral and ``double`` otherwise; we mirror that with
-``int``/``float``. Programs are compiled once and cached, since the same query runs on every
-execution of a workflow definition.
+``int``/``float``. Unlike jackson-jq, jq holds every number as a double, so integers beyond
+2**53 lose precision even when the program only copies them. Programs are compiled once and
+cached, since the same query runs on every execution of a workflow definition.
 
 Hardening: ``env`` and ``$ENV`` would hand the server's environment (database URLs, secrets) to
 whoever writes a workflow definition, so both are shadowed by an empty object; ``import`` and
@@ -84,7 +85,15 @@ def _fallback(value: Any) -> Any:
 
 
 def _normalise(value: Any) -> Any:
-    """Integral floats within Java's long range become ``int`` (jackson-jq's LongNode)."""
+    """Integral numbers within Java's long range are ``int``, all others ``float``.
+
+    jq computes in doubles, and the binding already turns integral doubles into ``int``, however
+    large; past the long range jackson-jq would have produced a DoubleNode.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if _LONG_MIN <= value <= _LONG_MAX else float(value)
     if isinstance(value, float):
         if math.isnan(value):
             return None

@@ -5,10 +5,11 @@ it is created, and a timed ``eval`` from that loop's own thread is refused. The 
 synchronously from the server's loop, so every engine owns a private loop in a daemon thread and
 creates its ``MiniRacer`` there; a call hops to that thread and waits for the answer.
 
-After the script, ``__podium__.restore()`` is queued as a second V8 task and left running while
-the caller goes on. V8 drains the script's microtasks (promise callbacks) before that task, so
-they are cleaned up too; the next call waits for the restore first, but no longer than the
-previous call's deadline, since a microtask that never ends would otherwise wedge the isolate.
+Every call queues two V8 tasks back to back: the script, then ``__podium__.restore()``, and
+waits for both under one deadline. V8 drains the microtask queue between tasks, so promise
+callbacks a script left behind run before the restore, are cleaned up by it, and count against
+the script's own time limit; one that never ends times the call out instead of wedging the
+isolate for the next caller. The second task is a third of a call's cost (~0.1 ms).
 
 An isolate is replaced, never reused, after a timeout, a memory-limit hit, an engine failure or
 a restore that did not complete. The old one is closed in a reaper thread: closing joins V8's
@@ -19,9 +20,11 @@ thread, which takes as long as a built-in that ignores termination keeps running
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import re
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,12 +56,15 @@ class Engine:
         self.broken = False
         self._loop = asyncio.new_event_loop()
         self._racer: MiniRacer | None = None
-        self._restore: asyncio.Task[Any] | None = None
-        self._restore_deadline = 0.0
+        self._memory_bytes = 0
         self._thread = threading.Thread(
-            target=self._loop.run_forever, name="podium-js-loop", daemon=True
+            target=_run_loop, args=(self._loop,), name="podium-js-loop", daemon=True
         )
         self._thread.start()
+        _engines.add(self)
+        # An engine dies with its thread's locals; its loop thread must not outlive it.
+        self._stop_loop = weakref.finalize(self, _stop, self._loop)
+        self._stop_loop.atexit = False  # _close_all stops it, after closing the isolate
 
     def call(self, program: str, *, timeout_s: float, memory_bytes: int) -> Answer:
         """Run ``program`` in the isolate and return its answer within ``timeout_s``."""
@@ -66,66 +72,82 @@ class Engine:
             self._call(program, timeout_s, memory_bytes), self._loop
         )
         try:
-            # Up to two deadlines (the previous call's restore, then ours) plus isolate creation.
-            return future.result(timeout=2 * timeout_s + _SLACK_S)
+            return future.result(timeout=timeout_s + _SLACK_S)
         except TimeoutError:
             future.cancel()
             self.broken = True
             return Answer(timed_out=True)
 
     async def _call(self, program: str, timeout_s: float, memory_bytes: int) -> Answer:
-        racer = await self._ready()
-        # Setting the limit also clears mini-racer's sticky "limit reached" flag.
-        racer.set_hard_memory_limit(memory_bytes)
-        deadline = self._loop.time() + timeout_s
+        racer = self._ready(memory_bytes)
+        both = asyncio.gather(
+            racer.eval_cancelable(program),
+            racer.eval_cancelable(RESTORE_PROGRAM),
+            return_exceptions=True,
+        )
         try:
-            value = await asyncio.wait_for(racer.eval_cancelable(program), timeout_s)
+            # asyncio.timeout rather than wait_for: one task fewer per call.
+            async with asyncio.timeout(timeout_s):
+                script, restored = await both
         except TimeoutError:
+            # The gather has finished cancelling both tasks, so the isolate is idle or stuck.
             answer = Answer(timed_out=True)
-        except JSOOMException:
-            answer = Answer(out_of_memory=True)
-        except JSEvalException as exc:
-            answer = Answer(failure=_first_line(exc))
         else:
-            if isinstance(value, str):
-                self._restore = self._loop.create_task(racer.eval_cancelable(RESTORE_PROGRAM))
-                self._restore_deadline = deadline
-                return Answer(text=value)
-            answer = Answer(failure=f"unexpected engine answer {type(value).__name__}")
-        await self._replace()
+            answer = _answer(script)
+            if answer.text is not None and restored is True:
+                return answer
+        self._replace()
         return answer
 
-    async def _ready(self) -> MiniRacer:
-        """The isolate, once the previous call's restore has succeeded; a fresh one otherwise."""
-        pending, self._restore = self._restore, None
-        if pending is not None:
-            remaining = max(self._restore_deadline - self._loop.time(), 0.0)
-            if not await _succeeded(pending, remaining):
-                await self._replace()
+    def _ready(self, memory_bytes: int) -> MiniRacer:
         if self._racer is None:
             self._racer = _make_racer()
+            self._memory_bytes = 0
+        if memory_bytes != self._memory_bytes:
+            self._racer.set_hard_memory_limit(memory_bytes)
+            self._memory_bytes = memory_bytes
         return self._racer
 
-    async def _replace(self) -> None:
-        """Hand the current isolate to a reaper thread and create a new one."""
+    def _replace(self) -> None:
+        """Hand the isolate to a reaper thread and create a new one."""
         racer, self._racer = self._racer, None
-        pending, self._restore = self._restore, None
-        if pending is not None:
-            # The task must finish cancelling (it calls into the context) before the close.
-            pending.cancel()
-            await asyncio.gather(pending, return_exceptions=True)
         if racer is not None:
             threading.Thread(
                 target=_close_quietly, args=(racer,), name="podium-js-reaper", daemon=True
             ).start()
-        self._racer = _make_racer()
+        self._ready(self._memory_bytes)
+
+    def close(self, timeout_s: float = 2.0) -> None:
+        """Close the isolate (waiting at most ``timeout_s``) and stop the loop thread."""
+        self.broken = True
+        racer, self._racer = self._racer, None
+        if racer is not None:
+            reaper = threading.Thread(target=_close_quietly, args=(racer,), daemon=True)
+            reaper.start()
+            reaper.join(timeout_s)
+        self._stop_loop()
 
 
-async def _succeeded(restore: asyncio.Task[Any], timeout_s: float) -> bool:
+def _stop(loop: asyncio.AbstractEventLoop) -> None:
+    with contextlib.suppress(RuntimeError):  # already closed
+        loop.call_soon_threadsafe(loop.stop)
+
+
+def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
     try:
-        return await asyncio.wait_for(restore, timeout_s) is True
-    except (TimeoutError, JSEvalException):
-        return False
+        loop.run_forever()
+    finally:
+        loop.close()
+
+
+def _answer(script: Any) -> Answer:
+    if isinstance(script, str):
+        return Answer(text=script)
+    if isinstance(script, JSOOMException):
+        return Answer(out_of_memory=True)
+    if isinstance(script, JSEvalException):
+        return Answer(failure=_first_line(script))
+    return Answer(failure=f"the JavaScript engine failed: {script!r}")
 
 
 def _make_racer() -> MiniRacer:
@@ -147,6 +169,18 @@ def _first_line(exc: JSEvalException) -> str:
 
 
 _local = threading.local()
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close isolates before the interpreter finalizes.
+
+    During finalization Python ends any thread that asks for the GIL, V8's included; a
+    ``MiniRacer`` closed by the garbage collector then waits forever for that thread.
+    """
+    for each in list(_engines):
+        each.close()
 
 
 def engine() -> Engine:

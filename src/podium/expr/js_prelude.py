@@ -54,6 +54,13 @@ PRELUDE = r"""
   G.clearTimeout = undefined;
   G.__timer_manager = undefined;
 
+  // Conductor's engines hand scripts Java Lists: `$.list.get(i)` and `$.list.size()` work
+  // there, so arrays answer them here too (non-enumerable, like built-in methods).
+  defineProp(Array.prototype, 'get', { value: function (i) { return this[i]; },
+    writable: true, configurable: true, enumerable: false });
+  defineProp(Array.prototype, 'size', { value: function () { return this.length; },
+    writable: true, configurable: true, enumerable: false });
+
   // Sloppy mode on purpose: Conductor scripts assign undeclared variables.
   const evaluate = (0, eval)('(function ($) { return eval(arguments[1]); })');
 
