@@ -31,7 +31,9 @@ def _failed_task(client: TestClient, wf_id: str) -> JSON:
         wf = workflow(client, wf_id)
         return wf if wf["status"] == "FAILED" else None
 
-    return wait_for(check, timeout=15, what="the workflow to fail")["tasks"][0]
+    failed = wait_for(check, timeout=15, what="the workflow to fail")
+    task: JSON = failed["tasks"][0]
+    return task
 
 
 @pytest.mark.parametrize(
