@@ -16,6 +16,7 @@ __all__ = [
     "json_body",
     "json_response",
     "model_body",
+    "no_external_storage",
     "opt_str",
     "qbool",
     "qint",
@@ -80,6 +81,14 @@ async def model_body(request: Request, model: type[M], *, default: Any = None) -
     if data is None:
         raise BadRequest(f"A JSON {model.__name__} body is required")
     return parse_model(model, data)
+
+
+def no_external_storage() -> Response:
+    """Conductor's external payload storage does not exist here: payloads stay in the database."""
+    raise BadRequest(
+        "External payload storage is not configured: Podium keeps payloads in its database "
+        "(bodies up to --max-payload-bytes)"
+    )
 
 
 def json_response(data: Any, status: int = 200) -> Response:

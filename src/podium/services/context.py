@@ -57,21 +57,7 @@ class Wakeups:
 
     async def wait(self, key: str, timeout_s: float) -> bool:
         """Wait until `key` is notified or the timeout passes; True when notified."""
-        if timeout_s <= 0:
-            return False
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(key, set()).add(fut)
-        try:
-            await asyncio.wait_for(fut, timeout_s)
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            waiters = self._waiters.get(key)
-            if waiters is not None:
-                waiters.discard(fut)
-                if not waiters:
-                    self._waiters.pop(key, None)
+        return await self.wait_any([key], timeout_s)
 
 
 @dataclass(frozen=True, slots=True)

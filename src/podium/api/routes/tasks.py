@@ -10,6 +10,7 @@ from podium.api.routes.workflows import search_request
 from podium.api.wire import (
     json_body,
     json_response,
+    no_external_storage,
     opt_str,
     qint,
     services,
@@ -154,10 +155,7 @@ async def search_v2(request: Request) -> Response:
 @router.get("/externalstoragelocation", summary="Not available: payloads stay in the database")
 @router.get("/external-storage-location", include_in_schema=False)
 async def external_storage_location() -> Response:
-    raise BadRequest(
-        "External payload storage is not configured: Podium keeps payloads in its database "
-        "(bodies up to --max-payload-bytes)"
-    )
+    return no_external_storage()
 
 
 @router.get("/in_progress/{workflow_id}/{ref}", summary="The live task with this reference")

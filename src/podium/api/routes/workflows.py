@@ -9,6 +9,7 @@ from podium.api.wire import (
     json_body,
     json_response,
     model_body,
+    no_external_storage,
     opt_str,
     qbool,
     qint,
@@ -82,10 +83,7 @@ async def search_by_tasks_v2(request: Request) -> Response:
 @router.get("/externalstoragelocation", summary="Not available: payloads stay in the database")
 @router.get("/external-storage-location", include_in_schema=False)
 async def external_storage_location() -> Response:
-    raise BadRequest(
-        "External payload storage is not configured: Podium keeps payloads in its database "
-        "(bodies up to --max-payload-bytes)"
-    )
+    return no_external_storage()
 
 
 @router.post("/test", summary="Run a workflow with mocked task outputs")
