@@ -105,6 +105,9 @@ class Engine:
             self._memory_bytes = 0
         if memory_bytes != self._memory_bytes:
             self._racer.set_hard_memory_limit(memory_bytes)
+            # Without a soft limit V8 (whose own heap limit is far higher) postpones full
+            # collections, and garbage from earlier calls alone reaches the hard limit.
+            self._racer.set_soft_memory_limit(memory_bytes // 2)
             self._memory_bytes = memory_bytes
         return self._racer
 

@@ -362,3 +362,10 @@ def test_the_javascript_evaluator_names() -> None:
 def test_arrays_answer_java_list_get_and_size_like_conductor_scripts_expect() -> None:
     assert evaluate("$.list.get(1) + $.list.size()", {"list": [1, 2, 3]}) == 5
     assert evaluate("var n = 0; for (var k in $.list) n++; n", {"list": [1, 2]}) == 2
+
+
+def test_many_calls_with_different_bindings_do_not_exhaust_the_memory_limit() -> None:
+    # Garbage from earlier calls must be collected before it reaches the hard limit.
+    for i in range(2500):
+        bindings = {"i": i, "blob": [f"item-{i}-" + "x" * 40] * 500}
+        assert evaluate("$.blob.length + $.i", bindings) == 500 + i
