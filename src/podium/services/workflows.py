@@ -6,6 +6,7 @@ import time
 
 import orjson
 
+from podium.engine.mappers.loop import loop_output
 from podium.errors import BadRequest, NotFound
 from podium.model.executions import HistoryEvent, Task, Workflow
 from podium.model.requests import StartWorkflowRequest
@@ -87,7 +88,13 @@ class WorkflowService:
     async def to_json(self, wf: Workflow, tasks: list[Task]) -> JSON:
         async with unit_of_work(self.ctx) as unit:
             plan = await self.plans.for_digest(unit.tx, wf.defHash)
-        return wf.to_json(plan.definition_json, tasks)
+        out = wf.to_json(plan.definition_json, tasks)
+        for task, shown in zip(tasks, out["tasks"], strict=True):
+            if task.taskType == "DO_WHILE" and not task.status.terminal:
+                # A running loop keeps only its counters; show Conductor's full output.
+                body = plan.loop_bodies.get(task.ref_base, [])
+                shown["outputData"] = loop_output(task, body, tasks)
+        return out
 
     async def status(
         self, workflow_id: str, *, include_output: bool, include_variables: bool

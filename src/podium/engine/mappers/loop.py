@@ -10,7 +10,27 @@ from podium.engine.plan import Node
 from podium.model.executions import Task
 from podium.model.statuses import TaskStatus
 
-__all__ = ["LoopMapper"]
+__all__ = ["LoopMapper", "loop_output"]
+
+
+def _state(output: dict[str, Any]) -> dict[str, Any]:
+    """What a running loop keeps in its own row: its counters, not every iteration's outputs.
+
+    The per-iteration outputs live in the body tasks; keeping them here too would make every
+    decision of a long loop read and write an ever larger row (invariant 6 of the design).
+    """
+    return {k: v for k, v in output.items() if not k.isdigit()}
+
+
+def loop_output(loop: Task, body_refs: list[str], tasks: list[Task]) -> dict[str, Any]:
+    """Conductor's DO_WHILE output: `{"<n>": {bodyRef: output}}` from the body tasks."""
+    wanted = set(body_refs)
+    by_iteration: dict[int, dict[str, Any]] = {}
+    for task in sorted(tasks, key=lambda t: t.seq):
+        if task.iteration > 0 and task.ref_base in wanted and task.status.successful:
+            by_iteration.setdefault(task.iteration, {})[task.ref_base] = task.outputData
+    out: dict[str, Any] = {str(i): outputs for i, outputs in sorted(by_iteration.items())}
+    return {**out, **_state(loop.outputData)}
 
 
 def _items(node: Node, task: Task) -> list[Any] | None:
@@ -62,7 +82,8 @@ class LoopMapper(Mapper):
                 fail(run, task, found.reasonForIncompletion or f"{body_ref} failed")
                 return
             outputs[body_ref] = found.outputData
-        output = {**task.outputData, str(n): outputs, "iteration": n}
+        state = _state(task.outputData)
+        output = {**state, str(n): outputs, "iteration": n}
         try:
             again = self._again(node, task, output, outputs)
         except ValueError as exc:
@@ -70,9 +91,10 @@ class LoopMapper(Mapper):
             fail(run, task, str(exc), terminal=True)
             return
         if not again:
-            succeed(run, task, output)
+            tasks = run.index.everything()  # once per loop: the full output, as Conductor's
+            succeed(run, task, {**loop_output(task, body_refs, tasks), **state, "iteration": n})
             return
-        self._next_iteration(run, node, task, output)
+        self._next_iteration(run, node, task, state)
 
     def _again(
         self, node: Node, task: Task, output: dict[str, Any], outputs: dict[str, Any]
@@ -100,8 +122,6 @@ class LoopMapper(Mapper):
             output.update(loopIndex=index, loopItem=items[index])
         keep = task.inputData.get("keepLastN")
         if isinstance(keep, int) and keep > 0 and n - 1 > keep:
-            for old in [k for k in output if k.isdigit() and int(k) <= n - 1 - keep]:
-                del output[old]
             run.prune(run.plan.loop_bodies.get(node.wt.taskReferenceName, []), n - 1 - keep)
         task.iteration = n
         task.outputData = output
