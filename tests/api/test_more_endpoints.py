@@ -79,3 +79,23 @@ def test_external_storage_is_refused_with_a_reason(client: TestClient) -> None:
 def test_environment_lists_only_conductor_env_variables(client: TestClient) -> None:
     assert client.get("/api/environment").json() == []
     assert_error(client.get("/api/environment/REGION"), 404)
+
+
+def test_workflow_test_run_mocks_loop_iterations_by_suffixed_reference(
+    client: TestClient,
+) -> None:
+    loop = {
+        "name": "loop",
+        "taskReferenceName": "loop",
+        "type": "DO_WHILE",
+        "loopCondition": "$.loop['iteration'] < 2",
+        "loopOver": [{"name": "step_a", "taskReferenceName": "work"}],
+    }
+    register(client, {"name": "looped", "version": 1, "tasks": [loop]})
+    mocks = {"work__1": [{"output": {"n": 1}}], "work__2": [{"output": {"n": 2}}]}
+    run = client.post(
+        "/api/workflow/test", json={"name": "looped", "taskRefToMockOutput": mocks}
+    ).json()
+    assert run["status"] == "COMPLETED"
+    assert [t["referenceTaskName"] for t in run["tasks"]] == ["loop", "work__1", "work__2"]
+    assert run["tasks"][0]["outputData"]["2"] == {"work": {"n": 2}}
