@@ -79,6 +79,20 @@ def server(
     access_log: Annotated[
         bool, typer.Option(envvar="PODIUM_ACCESS_LOG", help="Log every HTTP request")
     ] = False,
+    amqp_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PODIUM_AMQP_URL",
+            help="RabbitMQ URL for amqp: events, e.g. amqp://user:pass@host:5672/ [default: none]",
+        ),
+    ] = None,
+    nats_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PODIUM_NATS_URL",
+            help="NATS URL for nats: events, e.g. nats://host:4222 [default: none]",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API on http://HOST:PORT."""
     from podium.server import serve
@@ -102,6 +116,8 @@ def server(
         stale_updates=stale_updates,
         http_allow=_csv(http_allow),
         http_deny=_csv(http_deny),
+        amqp_url=amqp_url,
+        nats_url=nats_url,
     )
     serve(settings)
 

@@ -36,6 +36,10 @@ class Settings:
     """Destinations HTTP tasks may never call (hostnames, IPs or CIDRs)."""
     stale_updates: str = "reject"
     """`reject` (409) or `ignore` (200, as Conductor): results for attempts no longer live."""
+    amqp_url: str | None = None
+    """RabbitMQ for `amqp:` events, e.g. `amqp://user:pass@host:5672/` (None: not configured)."""
+    nats_url: str | None = None
+    """NATS for `nats:` events, e.g. `nats://host:4222` (None: not configured)."""
     conductor_env: Mapping[str, str] = field(default_factory=dict)
     """`CONDUCTOR_ENV_*` variables: `${workflow.env.X}` reads them (never other variables)."""
 
@@ -56,6 +60,9 @@ class Settings:
         """The settings safe to log: credentials in the database URL are masked."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "conductor_env"}
         out["db"] = _mask_url(self.db)
+        for name in ("amqp_url", "nats_url"):
+            value = out[name]
+            out[name] = _mask_url(value) if isinstance(value, str) else value
         return out
 
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from podium.api.app import create_app
 from podium.config import Settings
+from podium.events.factory import MissingDependency, build_buses
 from podium.observability.events import LoggingObserver
 from podium.observability.logs import configure_logging
 from podium.services import Limits, ServiceContext, Services, build_services
@@ -55,7 +56,11 @@ def build_app(settings: Settings) -> FastAPI:
         reject_stale_updates=settings.stale_updates != "ignore",
     )
     guard = OutboundGuard(allow=settings.http_allow, deny=settings.http_deny)
-    svc = build_services(ctx, sweep_interval_s=settings.sweep_interval, guard=guard)
+    try:
+        buses = build_buses(amqp_url=settings.amqp_url, nats_url=settings.nats_url)
+    except MissingDependency as exc:
+        raise SystemExit(str(exc)) from exc
+    svc = build_services(ctx, sweep_interval_s=settings.sweep_interval, guard=guard, buses=buses)
     app = create_app(svc, settings, metrics)
     app.router.lifespan_context = _lifespan(svc, settings)
     return app
@@ -68,6 +73,7 @@ def _lifespan(svc: Services, settings: Settings):  # type: ignore[no-untyped-def
         loops = [
             asyncio.create_task(svc.sweeper.run(), name="sweeper"),
             asyncio.create_task(svc.runner.run(), name="system-task-runner"),
+            asyncio.create_task(svc.event_processor.run(), name="event-processor"),
         ]
         if settings.demo:
             from podium.demo import load_demo, run_demo_workers
@@ -83,6 +89,7 @@ def _lifespan(svc: Services, settings: Settings):  # type: ignore[no-untyped-def
             for loop in loops:
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop
+            await svc.event_processor.buses.close()
             await svc.ctx.store.close()
             log.info("server stopped", extra={"action": "server_stopped"})
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from podium.events.bus import EventBuses
 from podium.services.context import Limits, ServiceContext, Wakeups
 from podium.services.decisions import Decisions
+from podium.services.event_processing import EventActions, EventProcessor, WatchedEventHandlers
 from podium.services.events import EventHandlerService
 from podium.services.hierarchy import Hierarchy
 from podium.services.metadata import MetadataService
@@ -47,6 +49,7 @@ class Services:
     tester: WorkflowTester
     runner: SystemTaskRunner
     events: EventHandlerService
+    event_processor: EventProcessor
 
 
 def build_services(
@@ -54,8 +57,9 @@ def build_services(
     *,
     sweep_interval_s: float = 1.0,
     guard: OutboundGuard | None = None,
+    buses: EventBuses | None = None,
 ) -> Services:
-    """Wire the use cases around one context."""
+    """Wire the use cases around one context (`buses`: where EVENT tasks and handlers go)."""
     plans = Plans()
     decisions = Decisions(ctx)
     starter = Starter(ctx, plans, decisions)
@@ -63,16 +67,23 @@ def build_services(
     operations = Operations(ctx, plans, decisions)
     workflows = WorkflowService(ctx, plans, starter)
     Hierarchy(ctx, plans, decisions, tasks)
-    runner = SystemTaskRunner(ctx, SystemTasks(ctx), tasks, starter, guard=guard or OutboundGuard())
+    buses = buses or EventBuses({})
+    runner = SystemTaskRunner(
+        ctx, SystemTasks(ctx), tasks, starter, guard=guard or OutboundGuard(), buses=buses
+    )
+    task_admin = TaskAdmin(ctx, tasks)
+    actions = EventActions(ctx, starter, tasks, task_admin, operations)
+    processor = EventProcessor(ctx, EventHandlerService(ctx), buses, actions)
     return Services(
         ctx=ctx,
         metadata=MetadataService(ctx, plans),
         workflows=workflows,
         operations=operations,
         tasks=tasks,
-        task_admin=TaskAdmin(ctx, tasks),
+        task_admin=task_admin,
         sweeper=Sweeper(ctx, operations, sweep_interval_s),
         tester=WorkflowTester(workflows, tasks),
-        events=EventHandlerService(ctx),
+        events=WatchedEventHandlers(ctx, on_change=processor.handlers_changed),
+        event_processor=processor,
         runner=runner,
     )

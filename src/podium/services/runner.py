@@ -12,10 +12,13 @@ from typing import Any
 
 import httpx
 
+from podium.engine.lookup import workflow_doc
 from podium.engine.mappers.external import system_queue
 from podium.engine.mappers.waiting import WAIT_QUEUE
 from podium.errors import Conflict, PodiumError
-from podium.model.executions import Task
+from podium.events.bus import EventBusError, EventBuses
+from podium.expr.params import resolve_value
+from podium.model.executions import Task, Workflow
 from podium.model.requests import StartWorkflowRequest, TaskResult, TaskResultStatus
 from podium.services.context import ServiceContext
 from podium.services.starting import Starter
@@ -47,8 +50,10 @@ class SystemTaskRunner:
         guard: OutboundGuard,
         concurrency: int = 32,
         lease_ms: int = 60_000,
+        buses: EventBuses | None = None,
     ) -> None:
         self.ctx, self.system, self.tasks, self.starter = ctx, system, tasks, starter
+        self.buses = buses or EventBuses({})
         self.guard = guard
         self.lease_ms = lease_ms
         self._slots = asyncio.Semaphore(concurrency)
@@ -130,19 +135,35 @@ class SystemTaskRunner:
     async def _kafka(self, task: Task) -> Outcome:
         return TaskResultStatus.FAILED, {}, "Kafka is not configured on this server"
 
-    async def _event(self, task: Task) -> Outcome:
-        sink = str((task.workflowTask or {}).get("sink") or task.inputData.get("sink") or "")
-        if sink != "conductor" and not sink.startswith("conductor:"):
-            return TaskResultStatus.FAILED, {}, f"Event sink {sink!r} is not configured here"
-        queue = sink.removeprefix("conductor").removeprefix(":") or task.referenceTaskName
-        produced = f"conductor:{task.workflowType}:{queue}"
+    async def _event(self, task: Task) -> Outcome | None:
+        """EVENT: publish the task input (plus where it comes from) to the sink's queue."""
+        async with unit_of_work(self.ctx) as unit:
+            wf = await unit.tx.get_workflow(task.workflowInstanceId)
+        if wf is None:
+            return None
+        defined = task.workflowTask or {}
+        sink = task.inputData.get("sink") or resolve_value(defined.get("sink"), _doc(wf))
+        event = _event_name(str(sink or ""), task)
         payload = {
             **task.inputData,
             "workflowInstanceId": task.workflowInstanceId,
-            "workflowType": task.workflowType,
-            "correlationId": task.correlationId,
+            "workflowType": wf.workflowName,
+            "workflowVersion": wf.workflowVersion,
+            "correlationId": wf.correlationId,
+            "taskToDomain": wf.taskToDomain,
         }
-        return TaskResultStatus.COMPLETED, {**payload, "event_produced": produced}, None
+        try:
+            await self.buses.publish(event, payload)
+        except EventBusError as exc:
+            return TaskResultStatus.FAILED, {}, exc.message
+        output = {**payload, "event_produced": event}
+        if not (defined.get("asyncComplete") or task.inputData.get("asyncComplete")):
+            return TaskResultStatus.COMPLETED, output, None
+        # asyncComplete: stays IN_PROGRESS until an event handler or an API call completes it.
+        await self._report(task, (TaskResultStatus.IN_PROGRESS, output, None))
+        async with unit_of_work(self.ctx) as unit:
+            await unit.tx.unqueue([task.taskId])
+        return None
 
     async def _start_workflow(self, task: Task) -> Outcome:
         raw = task.inputData.get("startWorkflow")
@@ -204,3 +225,15 @@ class SystemTaskRunner:
                 "priority": data.get("priority") or 0,
             }
         )
+
+
+def _event_name(sink: str, task: Task) -> str:
+    """Conductor's `Event.getQueueName`: `conductor[:name]` becomes `conductor:<wf>:<name>`."""
+    if sink != "conductor" and not sink.startswith("conductor:"):
+        return sink
+    queue = sink.removeprefix("conductor").removeprefix(":") or task.referenceTaskName
+    return f"conductor:{task.workflowType}:{queue}"
+
+
+def _doc(wf: Workflow) -> dict[str, Any]:
+    return {"workflow": workflow_doc(wf)}
