@@ -2,4 +2,6 @@
 
 from podium.cli import main
 
-main()
+# Guarded: the script process (multiprocessing "spawn") imports this module as __mp_main__.
+if __name__ == "__main__":
+    main()

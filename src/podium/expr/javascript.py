@@ -9,9 +9,9 @@ passes ``memory_mb``, and one isolate per thread is reused so a call costs well 
 millisecond. Calls cannot see each other's variables: declarations stay inside the call, and
 globals or built-ins a script changes are put back after it (``js_prelude``).
 
-Limits of the sandbox: a single built-in call that allocates more than V8's own heap ceiling
-(about 1.5 GB, e.g. ``new Array(2.5e8).fill(1)``) aborts the whole process, since V8 treats that
-as fatal; only a separate process could contain it.
+Scripts run in a separate process (``js_process``): a single built-in call that allocates more
+than V8's own heap ceiling (about 1.5 GB, e.g. ``new Array(2.5e8).fill(1)``) aborts that process,
+which V8 treats as fatal; the server replaces it and fails the script's task.
 
 The ``javascript`` and ``graaljs`` evaluator types both mean this engine; ``value-param`` and
 ``python`` are handled by the callers.
@@ -26,8 +26,8 @@ from typing import Any
 import orjson
 
 from podium.errors import PodiumError
-from podium.expr.js_engine import engine
 from podium.expr.js_prelude import lambda_source, run_program
+from podium.expr.js_process import script_host
 
 __all__ = [
     "DEFAULT_MEMORY_MB",
@@ -87,7 +87,7 @@ def evaluate(
     a cycle); ``ScriptTimeout`` and ``ScriptMemoryExceeded`` when a limit stops it.
     """
     program = run_program(expression, _bindings_json(bindings))
-    answer = engine().call(
+    answer = script_host().call(
         program, timeout_s=timeout_ms / 1000, memory_bytes=max(memory_mb, 1) * 1024 * 1024
     )
     if answer.timed_out:
