@@ -179,9 +179,16 @@ class _Run(Ending):
         nxt = self.step_over_skipped(node.next)
         if nxt is not None:
             next_node = self.plan.nodes[nxt]
-            self.schedule(nxt, iteration=task.iteration if next_node.loop else 0)
+            iteration = task.iteration if next_node.loop else 0
+            if next_node.wt.type == "JOIN" and self._exists(nxt, iteration):
+                return  # a fork branch ended: its JOIN is there already
+            self.schedule(nxt, iteration=iteration)
         elif node.ends_loop is not None:
             self.loop_iteration_done(node.ends_loop)
+
+    def _exists(self, ref: str, iteration: int) -> bool:
+        found = self.index.latest(ref)
+        return found is not None and found.iteration == iteration
 
     def loop_iteration_done(self, loop_ref: str) -> None:
         loop_task = self.index.latest(loop_ref)

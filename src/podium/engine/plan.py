@@ -91,7 +91,8 @@ def _walk(
             _walk(plan, branch, nxt, loop=loop, ends_loop=end)
         _walk(plan, wt.defaultCase or [], nxt, loop=loop, ends_loop=end)
         for branch in wt.forkTasks or []:
-            _walk(plan, branch, None, loop=loop)
+            # A branch's end leads to the JOIN after the fork (normally already scheduled).
+            _walk(plan, branch, nxt, loop=loop)
         if wt.loopOver:
             ref = wt.taskReferenceName
             plan.loop_bodies.setdefault(ref, [])

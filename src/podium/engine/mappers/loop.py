@@ -34,10 +34,10 @@ def loop_output(loop: Task, body_refs: list[str], tasks: list[Task]) -> dict[str
 
 
 def _items(node: Node, task: Task) -> list[Any] | None:
-    """The list of list mode (`items`, or `_items` in inputParameters), else None."""
-    if node.wt.items is None and "_items" not in task.inputData and "items" not in task.inputData:
+    """The list of list mode (the `items` field, or `_items` in inputParameters), else None."""
+    if node.wt.items is None and "_items" not in task.inputData:
         return None
-    value = task.inputData.get("items", task.inputData.get("_items"))
+    value = task.inputData.get("_items") if node.wt.items is None else task.inputData.get("items")
     if isinstance(value, list):
         return value
     return [] if value is None else [value]
@@ -47,6 +47,8 @@ class LoopMapper(Mapper):
     """The loop task stays IN_PROGRESS; its body's end calls `iteration_done`."""
 
     def on_create(self, run: Run, node: Node, task: Task) -> None:
+        if node.wt.items is not None:  # the list to iterate is resolved once, at the start
+            task.inputData = {**task.inputData, "items": run.resolve(node.wt.items)}
         # The first iteration starts when the loop is first executed, after whatever is
         # being scheduled with it (a fork's other branches), as in Conductor.
         run.set_status(task, TaskStatus.IN_PROGRESS)
@@ -92,7 +94,11 @@ class LoopMapper(Mapper):
             return
         if not again:
             tasks = run.index.everything()  # once per loop: the full output, as Conductor's
-            succeed(run, task, {**loop_output(task, body_refs, tasks), **state, "iteration": n})
+            full = {**loop_output(task, body_refs, tasks), **state, "iteration": n}
+            keep = task.inputData.get("keepLastN")
+            if isinstance(keep, int) and keep > 0:
+                full = {k: v for k, v in full.items() if not k.isdigit() or int(k) > n - keep}
+            succeed(run, task, full)
             return
         self._next_iteration(run, node, task, state)
 
