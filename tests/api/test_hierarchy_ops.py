@@ -82,3 +82,57 @@ def test_plain_retry_of_the_parent_starts_a_new_child(client: TestClient) -> Non
     complete(client, second)
     done = _status(client, parent_id, "COMPLETED")
     assert [t["status"] for t in done["tasks"]] == ["FAILED", "COMPLETED"]
+
+
+def test_rerun_from_a_task_of_the_child_reruns_the_child_and_reopens_the_parent(
+    client: TestClient,
+) -> None:
+    _parent_and_child(client)
+    parent_id = start(client, "parent")
+    first = poll(client, "child_work", timeout_ms=4000)
+    complete(client, first, {"charged": 1})
+    _status(client, parent_id, "COMPLETED")
+    response = client.post(
+        f"/api/workflow/{parent_id}/rerun", json={"reRunFromTaskId": first["taskId"]}
+    )
+    assert response.status_code == 200, response.text
+    assert workflow(client, parent_id)["status"] == "RUNNING"
+    again = poll(client, "child_work", timeout_ms=4000)
+    assert again["taskId"] == first["taskId"]
+    complete(client, again, {"charged": 2})
+    assert _status(client, parent_id, "COMPLETED")["output"]["charged"] == 2
+
+
+def test_skipping_a_fork_branch_head_runs_only_the_other_branch(client: TestClient) -> None:
+    task_defs(client, *(task_def(n, retryCount=0) for n in ("first", "left", "right")))
+    fork = {
+        "name": "fork",
+        "taskReferenceName": "fork",
+        "type": "FORK_JOIN",
+        "forkTasks": [
+            [{"name": "left", "taskReferenceName": "left"}],
+            [{"name": "right", "taskReferenceName": "right"}],
+        ],
+    }
+    join = {
+        "name": "join",
+        "taskReferenceName": "join",
+        "type": "JOIN",
+        "joinOn": ["left", "right"],
+    }
+    register(
+        client,
+        {
+            "name": "skipper",
+            "version": 1,
+            "tasks": [{"name": "first", "taskReferenceName": "first"}, fork, join],
+        },
+    )
+    wf_id = start(client, "skipper")
+    assert client.put(f"/api/workflow/{wf_id}/skiptask/left", json={}).status_code == 200
+    complete(client, poll(client, "first"))
+    complete(client, poll(client, "right"))
+    done = _status(client, wf_id, "COMPLETED")
+    statuses = {t["referenceTaskName"]: t["status"] for t in done["tasks"]}
+    assert statuses["left"] == "SKIPPED"
+    assert statuses["join"] == "COMPLETED"

@@ -163,6 +163,18 @@ class Operations:
             await self.decisions.run(unit, wf, plan, actor=actor)
             await self._reopen_parents(unit, wf, actor)
 
+    async def _task_owner(self, unit: Unit, workflow_id: str, task_id: str) -> str | None:
+        """The execution (this one or a sub-workflow, at any depth) that has the task."""
+        tasks = await unit.tx.workflow_tasks(workflow_id)
+        if any(t.taskId == task_id for t in tasks):
+            return workflow_id
+        for task in tasks:
+            if task.taskType == "SUB_WORKFLOW" and task.subWorkflowId:
+                found = await self._task_owner(unit, task.subWorkflowId, task_id)
+                if found is not None:
+                    return found
+        return None
+
     async def _deepest_failed_child(self, unit: Unit, workflow_id: str) -> str | None:
         """The deepest failed sub-workflow under an execution's failed SUB_WORKFLOW tasks."""
         tasks = await unit.tx.workflow_tasks(workflow_id)
@@ -264,6 +276,14 @@ class Operations:
     async def rerun(
         self, workflow_id: str, request: RerunWorkflowRequest, *, actor: str = "api"
     ) -> str:
+        """Rerun from scratch or from a task; a task of a sub-workflow reruns that child
+        (searched recursively), and the parents reopen."""
+        if request.reRunFromTaskId:
+            async with unit_of_work(self.ctx) as unit:
+                owner = await self._task_owner(unit, workflow_id, request.reRunFromTaskId)
+            if owner is not None and owner != workflow_id:
+                await self.rerun(owner, request, actor=actor)
+                return workflow_id
         async with unit_of_work(self.ctx) as unit:
             wf = await self._load(unit, workflow_id)
             self._require_terminal(wf, "rerun")

@@ -47,11 +47,20 @@ def case_text(value: Any) -> str:
     return "null" if value is None else java_str(value)
 
 
+def first_unskipped(run: Run, branch: list[WorkflowTask]) -> str | None:
+    """The first task of a branch that the skiptask operation has not marked skipped."""
+    for wt in branch:
+        if wt.taskReferenceName not in run.wf.skippedRefs:
+            return wt.taskReferenceName
+    return None
+
+
 def schedule_branch(run: Run, branch: list[WorkflowTask], task: Task) -> bool:
-    """Start a branch with its first task; False when the branch is empty."""
-    if not branch:
+    """Start a branch with its first (unskipped) task; False when there is none."""
+    first = first_unskipped(run, branch)
+    if first is None:
         return False
-    run.schedule(branch[0].taskReferenceName, iteration=task.iteration)
+    run.schedule(first, iteration=task.iteration)
     return True
 
 

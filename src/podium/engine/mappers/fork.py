@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from podium.engine.mappers.base import Mapper, Run
-from podium.engine.mappers.control import UnsupportedTask, fail, succeed
+from podium.engine.mappers.control import UnsupportedTask, fail, first_unskipped, succeed
 from podium.engine.plan import Node
 from podium.model.executions import Task
 from podium.model.statuses import TaskStatus
@@ -33,8 +33,9 @@ class ForkMapper(Mapper):
 
     def after_success(self, run: Run, node: Node, task: Task) -> bool:
         for branch in node.wt.forkTasks or []:
-            if branch:
-                run.schedule(branch[0].taskReferenceName, iteration=task.iteration)
+            first = first_unskipped(run, branch)
+            if first is not None:
+                run.schedule(first, iteration=task.iteration)
         run.schedule(_join_ref(run, node), iteration=task.iteration)
         return True
 
