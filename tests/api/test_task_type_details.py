@@ -188,3 +188,21 @@ def test_rerun_from_a_task_inside_a_fork(client: TestClient) -> None:
     assert final["status"] == "COMPLETED"
     join_task = next(t for t in final["tasks"] if t["taskType"] == "JOIN")
     assert join_task["outputData"]["right"] == {"v": 3}
+
+
+def test_invalid_javascript_is_refused_when_the_definition_is_saved(client: TestClient) -> None:
+    switch = {
+        "name": "s",
+        "taskReferenceName": "s",
+        "type": "SWITCH",
+        "evaluatorType": "javascript",
+        "expression": "$.a > 1 ? 'x' :",
+        "decisionCases": {"x": [{"name": "n", "taskReferenceName": "n", "type": "NOOP"}]},
+    }
+    bad = {"name": "bad_js", "version": 1, "tasks": [switch]}
+    response = client.post("/api/metadata/workflow", json=bad)
+    assert response.status_code == 400
+    [violation] = response.json()["validationErrors"]
+    assert "is not valid JavaScript: SyntaxError" in violation["message"]
+    assert client.get("/api/metadata/workflow/bad_js").status_code == 404
+    assert client.post("/api/metadata/workflow/validate", json=bad).status_code == 400

@@ -38,6 +38,7 @@ __all__ = [
     "ScriptTimeout",
     "evaluate",
     "evaluate_lambda",
+    "syntax_error",
     "truthy",
 ]
 
@@ -117,6 +118,13 @@ def evaluate_lambda(
     return evaluate(
         lambda_source(script_body), bindings, timeout_ms=timeout_ms, memory_mb=memory_mb
     )
+
+
+def syntax_error(source: str) -> str | None:
+    """Why `source` does not parse as a Conductor script, or None when it does (not run)."""
+    check = "try { new Function('$', $.src); null } catch (e) { String(e) }"
+    found = evaluate(check, {"src": source}, timeout_ms=1000)
+    return str(found) if found else None
 
 
 def truthy(value: Any) -> bool:

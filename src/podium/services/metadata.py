@@ -4,14 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.errors import Conflict, NotFound
-from podium.model.definitions import TaskDef, WorkflowDef
+from podium.errors import Conflict, NotFound, ValidationFailed, Violation
+from podium.expr.javascript import JAVASCRIPT_EVALUATORS, syntax_error
+from podium.model.definitions import TaskDef, WorkflowDef, WorkflowTask
 from podium.services.context import ServiceContext
 from podium.services.plans import Plans
 from podium.services.unit import unit_of_work
 from podium.store import JSON
 
-__all__ = ["MetadataService"]
+__all__ = ["MetadataService", "check_scripts"]
+
+
+def check_scripts(definition: WorkflowDef) -> None:
+    """JavaScript in SWITCH, DECISION and DO_WHILE must parse (Conductor checks it on save)."""
+    violations = []
+    for i, wt in enumerate(definition.all_tasks()):
+        for field, source in _scripts(wt):
+            problem = syntax_error(source)
+            if problem is not None:
+                violations.append(
+                    Violation(
+                        f"workflowDef.tasks[{i}].{field}",
+                        f"{field} of task {wt.taskReferenceName} is not valid JavaScript: "
+                        f"{problem}",
+                    )
+                )
+    if violations:
+        raise ValidationFailed(violations)
+
+
+def _scripts(wt: WorkflowTask) -> list[tuple[str, str]]:
+    found = []
+    evaluator = (wt.evaluatorType or "").lower()
+    if wt.type == "SWITCH" and evaluator in JAVASCRIPT_EVALUATORS and wt.expression:
+        found.append(("expression", wt.expression))
+    if wt.type == "DECISION" and wt.caseExpression:
+        found.append(("caseExpression", wt.caseExpression))
+    if wt.type == "DO_WHILE" and wt.loopCondition:
+        found.append(("loopCondition", wt.loopCondition))
+    return found
 
 
 class MetadataService:
@@ -24,6 +55,7 @@ class MetadataService:
     async def register_workflow(
         self, definition: WorkflowDef, *, overwrite: bool, actor: str = "api"
     ) -> None:
+        check_scripts(definition)
         async with unit_of_work(self.ctx) as unit:
             existing = await unit.tx.get_workflow_def(definition.name, definition.version)
             if existing is not None and not overwrite:
@@ -35,6 +67,8 @@ class MetadataService:
 
     async def upsert_workflows(self, definitions: list[WorkflowDef], *, actor: str = "api") -> JSON:
         done: list[str] = []
+        for definition in definitions:
+            check_scripts(definition)
         async with unit_of_work(self.ctx) as unit:
             for definition in definitions:
                 existing = await unit.tx.get_workflow_def(definition.name, definition.version)

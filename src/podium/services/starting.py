@@ -13,6 +13,7 @@ from podium.model.requests import StartWorkflowRequest
 from podium.model.validation import validate_workflow_def
 from podium.services.context import ServiceContext
 from podium.services.decisions import Decisions
+from podium.services.metadata import check_scripts
 from podium.services.plans import Plans
 from podium.services.unit import Unit
 
@@ -113,6 +114,7 @@ class Starter:
     async def _plan(self, unit: Unit, request: StartWorkflowRequest) -> tuple[str, Plan]:
         if request.workflowDef is not None:
             validate_workflow_def(request.workflowDef)
+            check_scripts(request.workflowDef)
             return await self.plans.prepare(unit.tx, request.workflowDef)
         version = request.version if request.version else None
         return await self.plans.registered(unit.tx, request.name, version)

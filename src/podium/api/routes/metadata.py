@@ -8,6 +8,7 @@ from podium.api.wire import json_body, json_response, qbool, qint, services
 from podium.errors import BadRequest
 from podium.model.definitions import TaskDef
 from podium.model.validation import parse_model, parse_task_def, parse_workflow_def
+from podium.services.metadata import check_scripts
 
 __all__ = ["router"]
 
@@ -30,7 +31,7 @@ async def register_workflow(request: Request) -> Response:
 
 @router.post("/workflow/validate", summary="Validate a workflow definition")
 async def validate_workflow(request: Request) -> Response:
-    parse_workflow_def(await json_body(request))
+    check_scripts(parse_workflow_def(await json_body(request)))
     return Response(status_code=200)
 
 
