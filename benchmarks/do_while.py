@@ -35,7 +35,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.support.server import PodiumProcess  # noqa: E402  (needs the repo root on sys.path)
-from throughput import BenchmarkFailed, RssSampler, log, server  # noqa: E402  (benchmarks/)
+from throughput import (  # noqa: E402  (benchmarks/)
+    BenchmarkFailed,
+    RssSampler,
+    client_session,
+    log,
+    server,
+)
 
 __all__ = ["main"]
 
@@ -292,9 +298,7 @@ def context(args: argparse.Namespace, db: str) -> dict[str, Any]:
 
 async def benchmark(args: argparse.Namespace, proc: PodiumProcess) -> dict[str, Any]:
     assert proc.proc is not None
-    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60)
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with client_session() as session:
         run = Run(
             api=proc.api,
             session=session,

@@ -372,6 +372,12 @@ def server(db: str | None) -> Iterator[PodiumProcess]:
             proc.stop()
 
 
+def client_session() -> aiohttp.ClientSession:
+    """Keep-alive HTTP; limit=0: the worker coroutines, not the pool, bound the concurrency."""
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60)
+    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60))
+
+
 async def bounded(args: argparse.Namespace, proc: PodiumProcess) -> dict[str, Any]:
     try:
         return await asyncio.wait_for(benchmark(args, proc), args.timeout)
@@ -381,10 +387,7 @@ async def bounded(args: argparse.Namespace, proc: PodiumProcess) -> dict[str, An
 
 async def benchmark(args: argparse.Namespace, proc: PodiumProcess) -> dict[str, Any]:
     assert proc.proc is not None
-    # limit=0: the worker and starter coroutines, not the pool, bound the concurrency.
-    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60)
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with client_session() as session:
         run = Run(
             api=proc.api,
             session=session,
