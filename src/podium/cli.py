@@ -126,18 +126,14 @@ def server(
 def db_migrate(db: DbOption = None) -> None:
     """Bring the database schema up to date."""
     from podium.server import make_store
-    from podium.store.sqlite import SqliteStore
 
-    settings = Settings.from_env(db=db)
+    settings = Settings.from_env(db=db, migrate=False)
     store = make_store(settings)
-    if not isinstance(store, SqliteStore):  # pragma: no cover - only SQLite exists today
-        raise typer.Exit(1)
-    store.auto_migrate = False
 
     async def run() -> list[int]:
         await store.open()
         try:
-            return store.migrate()
+            return await store.migrate()
         finally:
             await store.close()
 

@@ -37,7 +37,11 @@ def make_store(settings: Settings) -> Store:
 
         return MemoryStore()
     if settings.db.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("PostgreSQL support is not available yet; use a sqlite:/// URL")
+        try:
+            from podium.store.postgres import PostgresStore
+        except ImportError as exc:  # the optional dependency
+            raise SystemExit("PostgreSQL needs: pip install 'podium[postgres]'") from exc
+        return PostgresStore(settings.db, migrate=settings.migrate)
     raise SystemExit(
         f"Unsupported database URL: {settings.db!r} (try sqlite:///podium.db or memory://)"
     )

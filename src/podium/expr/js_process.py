@@ -36,6 +36,10 @@ def _serve(conn: Connection) -> None:
         except (EOFError, OSError):
             return
         answer = engine().call(program, timeout_s=timeout_s, memory_bytes=memory_bytes)
+        if answer.out_of_memory:
+            # The isolate was replaced: garbage left by earlier scripts must not fail this
+            # one, so it gets one more try on the fresh isolate.
+            answer = engine().call(program, timeout_s=timeout_s, memory_bytes=memory_bytes)
         conn.send_bytes(
             orjson.dumps([answer.text, answer.timed_out, answer.out_of_memory, answer.failure])
         )

@@ -170,8 +170,10 @@ class TaskService:
         started = time.perf_counter()
         upcoming = None
         async with unit_of_work(self.ctx) as unit:
+            # Lock the workflow first (a row lock on PostgreSQL), then read the task: two
+            # updates of one attempt on different nodes must see each other's result.
+            wf = await unit.tx.get_workflow(result.workflowInstanceId)
             task = await self._task(unit, result)
-            wf = await unit.tx.get_workflow(task.workflowInstanceId)
             if wf is None:
                 raise NotFound(f"No such workflow found by id: {task.workflowInstanceId}")
             refusal = _refusal(task, wf)

@@ -277,6 +277,10 @@ class Store(Protocol):
         """Connect and bring the schema up to date."""
         ...
 
+    async def migrate(self) -> list[int]:
+        """Apply the schema migrations the database lacks; the versions applied."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
         ...

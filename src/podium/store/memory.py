@@ -44,6 +44,10 @@ class MemoryStore:
         self._lock = asyncio.Lock()
         self._open = False
 
+    async def migrate(self) -> list[int]:
+        """There is no schema to migrate."""
+        return []
+
     async def open(self) -> None:
         """Accept transactions (there is no schema to migrate)."""
         self._open = True

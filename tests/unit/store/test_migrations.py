@@ -34,7 +34,7 @@ def migrate_with_store(path: Path) -> tuple[list[int], list[int]]:
         store = SqliteStore(f"sqlite:///{path}", migrate=False)
         await store.open()
         try:
-            return store.migrate(), store.migrate()
+            return store.apply_migrations(), store.apply_migrations()
         finally:
             await store.close()
 
@@ -58,7 +58,7 @@ def test_migrating_again_applies_nothing(tmp_path: Path) -> None:
         store = SqliteStore(f"sqlite:///{tmp_path / 't.db'}")  # migrates when it opens
         await store.open()
         try:
-            return store.migrate()
+            return store.apply_migrations()
         finally:
             await store.close()
 

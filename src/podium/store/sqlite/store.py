@@ -62,14 +62,18 @@ class SqliteStore:
         conn.execute("PRAGMA cache_size=-65536")
         self._conn = conn
         if self.auto_migrate:
-            self.migrate()
+            self.apply_migrations()
         if self.path != ":memory:":
             conn.execute("PRAGMA wal_autocheckpoint=0")
             self._checkpointer = Checkpointer(self.path)
             self._checkpointer.start()
 
-    def migrate(self) -> list[int]:
+    async def migrate(self) -> list[int]:
         """Apply the migrations this database lacks; return the versions applied."""
+        return self.apply_migrations()
+
+    def apply_migrations(self) -> list[int]:
+        """The synchronous body of `migrate` (SQLite calls need no awaiting)."""
         conn = self._connection()
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version "

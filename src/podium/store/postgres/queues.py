@@ -1,0 +1,132 @@
+"""Queues, poll data, task logs and history of the PostgreSQL store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from podium.model.executions import HistoryEvent, PollData, QueueEntry
+from podium.store.postgres.base import PgBase
+
+__all__ = ["QueuesMixin"]
+
+# Rows claimed with SKIP LOCKED are invisible to concurrent pollers until this one commits, so
+# two nodes never hand out the same task. The data-modifying CTE runs even though only
+# `picked` is read; reading `picked` keeps the priority order the caller expects.
+_POP = (
+    "WITH picked AS ("
+    " SELECT task_id, priority, visible_at FROM queue"
+    " WHERE queue_name=%s AND visible_at<=%s"
+    " ORDER BY priority DESC, visible_at, task_id LIMIT %s FOR UPDATE SKIP LOCKED),"
+    " gone AS (DELETE FROM queue q USING picked p WHERE q.task_id=p.task_id)"
+    " SELECT task_id FROM picked ORDER BY priority DESC, visible_at, task_id"
+)
+
+
+class QueuesMixin(PgBase):
+    """The task queues (a table in the same database) and the append-only records."""
+
+    async def push(self, entries: Sequence[QueueEntry]) -> None:
+        await self._many(
+            "INSERT INTO queue (task_id, queue_name, workflow_id, priority, visible_at)"
+            " VALUES (%s,%s,%s,%s,%s) ON CONFLICT (task_id) DO UPDATE SET"
+            " queue_name=EXCLUDED.queue_name, workflow_id=EXCLUDED.workflow_id,"
+            " priority=EXCLUDED.priority, visible_at=EXCLUDED.visible_at",
+            [(e.task_id, e.queue, e.workflow_id, e.priority, e.visible_at) for e in entries],
+        )
+
+    async def pop(self, queue: str, count: int, now: int) -> list[str]:
+        if count <= 0:
+            return []
+        return [r[0] for r in await self._all(_POP, (queue, now, count))]
+
+    async def unqueue(self, task_ids: Sequence[str]) -> None:
+        if task_ids:
+            await self._run("DELETE FROM queue WHERE task_id = ANY(%s)", (list(task_ids),))
+
+    async def next_visible_at(self, queue: str) -> int | None:
+        row = await self._one("SELECT min(visible_at) FROM queue WHERE queue_name=%s", (queue,))
+        return int(row[0]) if row and row[0] is not None else None
+
+    async def queue_sizes(self, now: int) -> dict[str, int]:
+        rows = await self._all(
+            "SELECT queue_name, count(*) FROM queue WHERE visible_at<=%s"
+            " GROUP BY queue_name ORDER BY queue_name",
+            (now,),
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def queue_depths(self) -> dict[str, tuple[int, int]]:
+        rows = await self._all(
+            "SELECT q.queue_name, count(*), count(*) FILTER (WHERE t.status='IN_PROGRESS')"
+            " FROM queue q JOIN task t ON t.task_id=q.task_id"
+            " GROUP BY q.queue_name ORDER BY q.queue_name"
+        )
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+    async def queued_task_ids(self, queue: str) -> list[str]:
+        rows = await self._all("SELECT task_id FROM queue WHERE queue_name=%s", (queue,))
+        return [r[0] for r in rows]
+
+    # -- polls, logs and history -------------------------------------------------------------
+    async def record_poll(self, poll: PollData) -> None:
+        await self._run(
+            "INSERT INTO poll_data (queue_name, domain, worker_id, last_poll_time)"
+            " VALUES (%s,%s,%s,%s) ON CONFLICT (queue_name, domain) DO UPDATE SET"
+            " worker_id=EXCLUDED.worker_id, last_poll_time=EXCLUDED.last_poll_time",
+            (poll.queueName, poll.domain or "", poll.workerId, poll.lastPollTime),
+        )
+
+    async def poll_data(self, task_type: str | None) -> list[PollData]:
+        if task_type:
+            rows = await self._all(
+                "SELECT queue_name, domain, worker_id, last_poll_time FROM poll_data"
+                " WHERE queue_name=%s ORDER BY domain",
+                (task_type,),
+            )
+        else:
+            rows = await self._all(
+                "SELECT queue_name, domain, worker_id, last_poll_time FROM poll_data"
+                " ORDER BY queue_name, domain"
+            )
+        return [PollData(r[0], r[1] or None, r[2], int(r[3])) for r in rows]
+
+    async def add_task_logs(self, task_id: str, logs: Sequence[tuple[str, int]]) -> None:
+        await self._many(
+            "INSERT INTO task_log (task_id, log, created_time) VALUES (%s,%s,%s)",
+            [(task_id, line, created) for line, created in logs],
+        )
+
+    async def task_logs(self, task_id: str) -> list[tuple[str, int]]:
+        rows = await self._all(
+            "SELECT log, created_time FROM task_log WHERE task_id=%s ORDER BY id", (task_id,)
+        )
+        return [(r[0], int(r[1])) for r in rows]
+
+    async def append_history(self, events: Sequence[HistoryEvent]) -> None:
+        await self._many(
+            "INSERT INTO history (workflow_id, task_id, ref_name, at, event, actor, node,"
+            " from_status, to_status, reason) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            [
+                (
+                    e.workflow_id,
+                    e.task_id,
+                    e.ref,
+                    e.at,
+                    e.event,
+                    e.actor,
+                    e.node,
+                    e.from_status,
+                    e.to_status,
+                    e.reason,
+                )
+                for e in events
+            ],
+        )
+
+    async def workflow_history(self, workflow_id: str) -> list[HistoryEvent]:
+        rows = await self._all(
+            "SELECT workflow_id, at, event, actor, node, task_id, ref_name, from_status,"
+            " to_status, reason, seq FROM history WHERE workflow_id=%s ORDER BY seq",
+            (workflow_id,),
+        )
+        return [HistoryEvent(*r) for r in rows]
