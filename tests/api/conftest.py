@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +13,26 @@ from fastapi.testclient import TestClient
 
 from podium.config import Settings
 from podium.server import build_app
+from tests.support.postgres import postgres_database
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        db=f"sqlite:///{tmp_path / 'api.db'}", sweep_interval=0.05, max_payload_bytes=64 * 1024
-    )
-    with TestClient(build_app(settings), raise_server_exceptions=False) as c:
-        yield c
+@pytest.fixture(params=["sqlite", "postgres"])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+    """The app on a SQLite file and on a fresh PostgreSQL database: every API test runs on both.
+
+    PODIUM_TEST_DB=sqlite or =postgres keeps only one of them (quicker local runs).
+    """
+    only = os.environ.get("PODIUM_TEST_DB")
+    if only and only != request.param:
+        pytest.skip(f"PODIUM_TEST_DB={only}")
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            db = stack.enter_context(postgres_database())
+        else:
+            db = f"sqlite:///{tmp_path / 'api.db'}"
+        settings = Settings(db=db, sweep_interval=0.05, max_payload_bytes=64 * 1024)
+        with TestClient(build_app(settings), raise_server_exceptions=False) as c:
+            yield c
 
 
 def register(client: TestClient, definition: dict[str, Any]) -> None:

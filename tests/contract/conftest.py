@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from podium.store import Store
 from podium.store.memory import MemoryStore
 from podium.store.postgres import PostgresStore
 from podium.store.sqlite import SqliteStore
+from tests.support.postgres import postgres_database
 
 from .support import Run, Scenario
 
@@ -34,27 +31,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     elif request.param == "sqlite":
         yield SqliteStore(f"sqlite:///{tmp_path}/t.db")
     else:
-        with _postgres_database() as url:
+        with postgres_database() as url:
             yield PostgresStore(url, max_size=4)
-
-
-@contextmanager
-def _postgres_database() -> Iterator[str]:
-    """A fresh database `podium_test_<random>`, dropped afterwards."""
-    name = f"podium_test_{secrets.token_hex(6)}"
-    try:
-        admin = psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        message = f"PostgreSQL is unreachable at {POSTGRES_URL}: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield f"{POSTGRES_URL}/{name}"
-        finally:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture
