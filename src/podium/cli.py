@@ -141,6 +141,31 @@ def db_migrate(db: DbOption = None) -> None:
     typer.echo(f"applied migrations: {applied}" if applied else "schema is up to date")
 
 
+@db_app.command("verify")
+def db_verify(db: DbOption = None) -> None:
+    """Check, read-only, that the schema is up to date (exit 1 when migrations are missing).
+
+    API nodes can run this with a database user that has no DDL rights, and start with
+    --no-migrate; one deploy step runs `podium db migrate`.
+    """
+    from podium.server import make_store
+
+    store = make_store(Settings.from_env(db=db, migrate=False))
+
+    async def run() -> list[int]:
+        await store.open()
+        try:
+            return await store.pending_migrations()
+        finally:
+            await store.close()
+
+    missing = asyncio.run(run())
+    if missing:
+        typer.echo(f"missing migrations: {missing} (run `podium db migrate`)")
+        raise typer.Exit(1)
+    typer.echo("schema is up to date")
+
+
 @app.command()
 def version() -> None:
     """Print the version."""

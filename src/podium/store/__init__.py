@@ -281,6 +281,10 @@ class Store(Protocol):
         """Apply the schema migrations the database lacks; the versions applied."""
         ...
 
+    async def pending_migrations(self) -> list[int]:
+        """The migrations the database lacks, without changing anything."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
         ...

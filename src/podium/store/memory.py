@@ -48,6 +48,10 @@ class MemoryStore:
         """There is no schema to migrate."""
         return []
 
+    async def pending_migrations(self) -> list[int]:
+        """There is no schema to migrate."""
+        return []
+
     async def open(self) -> None:
         """Accept transactions (there is no schema to migrate)."""
         self._open = True

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from podium.cli import app
 from podium.store.migrate import migrations
 from podium.store.sqlite import SqliteStore
+from tests.support.postgres import postgres_database
 
 MIGRATIONS = Path(__file__).parents[3] / "src" / "podium" / "store" / "migrations" / "sqlite"
 Schema = list[tuple[str, str, str]]
@@ -88,3 +89,23 @@ def test_db_migrate_command(tmp_path: Path) -> None:
     again = runner.invoke(app, ["db", "migrate", "--db", url])
     assert again.exit_code == 0, again.output
     assert again.stdout.strip() == "schema is up to date"
+
+
+def _verify_then_migrate(url: str) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(app, ["db", "verify", "--db", url])
+    assert missing.exit_code == 1, missing.output
+    assert "missing migrations" in missing.output
+    assert runner.invoke(app, ["db", "migrate", "--db", url]).exit_code == 0
+    verified = runner.invoke(app, ["db", "verify", "--db", url])
+    assert verified.exit_code == 0, verified.output
+    assert "schema is up to date" in verified.output
+
+
+def test_db_verify_is_read_only_and_fails_until_migrated(tmp_path: Path) -> None:
+    _verify_then_migrate(f"sqlite:///{tmp_path / 'verify.db'}")
+
+
+def test_db_verify_on_postgresql() -> None:
+    with postgres_database() as url:
+        _verify_then_migrate(url)

@@ -83,6 +83,17 @@ class PostgresStore:
                 applied.append(migration.version)
         return applied
 
+    async def pending_migrations(self) -> list[int]:
+        """Versions this database lacks (read-only: no DDL, for `podium db verify`)."""
+        async with self._connection().connection() as conn:
+            cur = await conn.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+            row = await cur.fetchone()
+            done: set[int] = set()
+            if row is not None and row[0]:
+                cur = await conn.execute("SELECT version FROM schema_version")
+                done = {r[0] for r in await cur.fetchall()}
+        return [m.version for m in migrations("postgres") if m.version not in done]
+
     async def close(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None

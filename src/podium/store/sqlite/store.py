@@ -68,6 +68,17 @@ class SqliteStore:
             self._checkpointer = Checkpointer(self.path)
             self._checkpointer.start()
 
+    async def pending_migrations(self) -> list[int]:
+        """Versions this database lacks (read-only: no DDL, for `podium db verify`)."""
+        conn = self._connection()
+        table = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'"
+        ).fetchone()
+        done = (
+            {r[0] for r in conn.execute("SELECT version FROM schema_version")} if table else set()
+        )
+        return [m.version for m in migrations("sqlite") if m.version not in done]
+
     async def migrate(self) -> list[int]:
         """Apply the migrations this database lacks; return the versions applied."""
         return self.apply_migrations()
