@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import FastAPI
@@ -18,6 +19,9 @@ from podium.observability.events import LoggingObserver
 from podium.observability.logs import configure_logging
 from podium.services import Limits, ServiceContext, Services, build_services
 from podium.store import Store
+
+if TYPE_CHECKING:
+    from podium.store.postgres.notify import PostgresNotifier
 from podium.store.sqlite import SqliteStore
 from podium.systasks.http import OutboundGuard
 
@@ -65,12 +69,26 @@ def build_app(settings: Settings) -> FastAPI:
     except MissingDependency as exc:
         raise SystemExit(str(exc)) from exc
     svc = build_services(ctx, sweep_interval_s=settings.sweep_interval, guard=guard, buses=buses)
+    notifier = _notifier(settings)
+    if notifier is not None:
+        ctx.broadcast = notifier.publish
     app = create_app(svc, settings, metrics)
-    app.router.lifespan_context = _lifespan(svc, settings)
+    app.router.lifespan_context = _lifespan(svc, settings, notifier)
     return app
 
 
-def _lifespan(svc: Services, settings: Settings):  # type: ignore[no-untyped-def]
+def _notifier(settings: Settings) -> PostgresNotifier | None:
+    """Several nodes share one PostgreSQL: their long polls wake through LISTEN/NOTIFY."""
+    if not settings.db.startswith(("postgres://", "postgresql://")):
+        return None
+    from podium.store.postgres.notify import PostgresNotifier
+
+    return PostgresNotifier(settings.db)
+
+
+def _lifespan(  # type: ignore[no-untyped-def]
+    svc: Services, settings: Settings, notifier: PostgresNotifier | None
+):
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await svc.ctx.store.open()
@@ -79,6 +97,10 @@ def _lifespan(svc: Services, settings: Settings):  # type: ignore[no-untyped-def
             asyncio.create_task(svc.runner.run(), name="system-task-runner"),
             asyncio.create_task(svc.event_processor.run(), name="event-processor"),
         ]
+        if notifier is not None:
+            loops.append(
+                asyncio.create_task(notifier.listen(svc.ctx.wakeups.notify), name="listen")
+            )
         if settings.demo:
             from podium.demo import load_demo, run_demo_workers
 
@@ -94,6 +116,8 @@ def _lifespan(svc: Services, settings: Settings):  # type: ignore[no-untyped-def
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop
             await svc.event_processor.buses.close()
+            if notifier is not None:
+                await notifier.close()
             await svc.ctx.store.close()
             log.info("server stopped", extra={"action": "server_stopped"})
 

@@ -7,7 +7,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from podium.services.observer import NullObserver, Observer
@@ -89,6 +89,8 @@ class ServiceContext:
     node: str = field(default_factory=_node_name)
     env: Mapping[str, str] = field(default_factory=dict)
     last_polls: dict[tuple[str, str], int] = field(default_factory=dict)
+    broadcast: Callable[[set[str]], Awaitable[None]] | None = None
+    """Tells the other nodes what committed work touched (PostgreSQL LISTEN/NOTIFY)."""
     reject_stale_updates: bool = True
     """Refuse (409) results for attempts that are no longer live; False acknowledges them
     without applying them, as Conductor does (they are recorded in the history either way)."""

@@ -32,5 +32,7 @@ async def unit_of_work(ctx: ServiceContext) -> AsyncIterator[Unit]:
         unit = Unit(tx)
         yield unit
     ctx.wakeups.notify(unit.wake)
+    if unit.wake and ctx.broadcast is not None:
+        await ctx.broadcast(unit.wake)
     for call in unit.reports:
         call()

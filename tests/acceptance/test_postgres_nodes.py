@@ -1,0 +1,66 @@
+"""Two Podium nodes on one PostgreSQL database: a long poll on one node wakes the moment a task
+is queued through the other (LISTEN/NOTIFY), and neither node loses the other's work."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.postgres import postgres_database
+from tests.support.server import PodiumProcess
+
+pytestmark = pytest.mark.acceptance
+
+
+@pytest.fixture
+def nodes(tmp_path: Path) -> Iterator[tuple[PodiumProcess, PodiumProcess]]:
+    with postgres_database() as url:
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+        first, second = PodiumProcess(tmp_path / "a"), PodiumProcess(tmp_path / "b")
+        for node in (first, second):
+            node.db = url  # both nodes on one database
+        first.start()
+        second.start()
+        try:
+            yield first, second
+        finally:
+            first.stop()
+            second.stop()
+
+
+def test_a_long_poll_on_one_node_wakes_when_another_node_queues_the_task(
+    nodes: tuple[PodiumProcess, PodiumProcess],
+) -> None:
+    a, b = nodes
+    definition = {
+        "name": "two_nodes",
+        "version": 1,
+        "tasks": [{"name": "pg_work", "taskReferenceName": "w"}],
+    }
+    assert httpx.post(f"{b.api}/metadata/workflow", json=definition).status_code == 200
+    polled: list[list[dict[str, object]]] = []
+
+    def long_poll() -> None:
+        answer = httpx.get(
+            f"{a.api}/tasks/poll/batch/pg_work",
+            params={"timeout": 5000, "workerid": "w1"},
+            timeout=10,
+        )
+        polled.append(answer.json())
+
+    poller = threading.Thread(target=long_poll)
+    poller.start()
+    time.sleep(0.5)  # let the poll reach the server and start waiting (no condition to observe)
+    started = time.monotonic()
+    workflow_id = httpx.post(f"{b.api}/workflow", json={"name": "two_nodes"}).text
+    poller.join(10)
+    waited = time.monotonic() - started
+    assert polled, "the long poll did not answer"
+    assert [t["workflowInstanceId"] for t in polled[0]] == [workflow_id]
+    assert waited < 2.0, f"woken after {waited:.2f} s: the poll waited for its own timeout"
