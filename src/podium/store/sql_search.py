@@ -1,0 +1,89 @@
+"""The search-query translator both SQL stores share: a parsed `Query` to a `WHERE` clause.
+
+Values only ever travel as parameters; the SQL text holds nothing but the column expressions
+the store passes in, the operators and placeholders. Selected rows are exactly those that
+`podium.model.search.matches` accepts: a NULL satisfies only `IS NULL`, `LIKE` folds ASCII case
+only, text compares by code point and integers numerically. A `Dialect` supplies what differs
+between SQLite and PostgreSQL: the placeholder and how to lower-case ASCII letters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from podium.errors import BadRequest
+from podium.model.search import And, Compare, Op, Query, fold_case
+
+__all__ = ["Dialect", "column_of", "like_pattern", "where_clause"]
+
+_BINARY = {Op.EQ: "=", Op.NE: "<>", Op.GT: ">", Op.LT: "<", Op.GE: ">=", Op.LE: "<="}
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What one SQL database spells differently."""
+
+    mark: str
+    """The parameter placeholder: `?` or `%s`."""
+    lower: Callable[[str], str]
+    """SQL lower-casing the ASCII letters of an expression (and, ideally, nothing else)."""
+
+
+def like_pattern(wildcard: str) -> str:
+    """Turn a user's `*` wildcard into a lower-case LIKE pattern with `ESCAPE '\\'`."""
+    escaped = wildcard.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return fold_case(escaped.replace("*", "%"))
+
+
+def column_of(field: str, columns: Mapping[str, str]) -> str:
+    """The SQL column of a searchable field (a clear 400 for any other field)."""
+    try:
+        return columns[field]
+    except KeyError:
+        raise BadRequest(f"The field {field!r} cannot be searched in this store") from None
+
+
+def where_clause(
+    query: Query, columns: Mapping[str, str], dialect: Dialect
+) -> tuple[str, list[Any]]:
+    """`(clause, params)` selecting the rows `query` matches."""
+    params: list[Any] = []
+    return _clause(query, columns, dialect, params), params
+
+
+def _clause(query: Query, columns: Mapping[str, str], dialect: Dialect, params: list[Any]) -> str:
+    if isinstance(query, Compare):
+        return _condition(query, column_of(query.field, columns), dialect, params)
+    joiner = " AND " if isinstance(query, And) else " OR "
+    parts = (_clause(item, columns, dialect, params) for item in query.items)
+    return "(" + joiner.join(parts) + ")"
+
+
+def _condition(condition: Compare, column: str, dialect: Dialect, params: list[Any]) -> str:
+    op, values, mark = condition.op, condition.values, dialect.mark
+    if op in _BINARY:
+        params.append(values[0])
+        return f"{column} {_BINARY[op]} {mark}"
+    match op:
+        case Op.IN:
+            params.extend(values)
+            return f"{column} IN ({', '.join(mark for _ in values)})"
+        case Op.BETWEEN:
+            params.extend(values)
+            return f"{column} BETWEEN {mark} AND {mark}"
+        case Op.STARTS_WITH:
+            # substr() counts characters, like Python's str.startswith; LIKE would fold case.
+            params.extend((len(str(values[0])), values[0]))
+            return f"substr({column}, 1, {mark}) = {mark}"
+        case Op.LIKE | Op.NOT_LIKE:
+            params.append(like_pattern(str(values[0])))
+            negation = " NOT" if op is Op.NOT_LIKE else ""
+            # Lower-casing both sides keeps SQLite's `PRAGMA case_sensitive_like` out of it.
+            return f"{dialect.lower(column)}{negation} LIKE {mark} ESCAPE '\\'"
+        case Op.IS_NULL:
+            return f"{column} IS NULL"
+        case Op.IS_NOT_NULL:
+            return f"{column} IS NOT NULL"
+    raise AssertionError(f"unhandled search operator {op!r}")  # pragma: no cover
