@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import LiteralString
 
-import orjson
-
 from podium.errors import Conflict
 from podium.model.executions import Task, Workflow
 from podium.store.postgres.base import Connection
@@ -14,6 +12,7 @@ from podium.store.postgres.definitions import DefinitionsMixin
 from podium.store.postgres.events import EventHandlersMixin
 from podium.store.postgres.queues import QueuesMixin
 from podium.store.postgres.searching import SearchMixin
+from podium.store.rows import load_task, load_workflow, task_row, workflow_row
 
 __all__ = ["PostgresTx"]
 
@@ -29,58 +28,6 @@ _TASK_COLUMNS = (
 _TASK_ROW = "(" + ",".join(["%s"] * 18) + ")"
 # Rows per INSERT statement: 18 parameters each stays far below PostgreSQL's 65535.
 _CHUNK = 1000
-
-
-def _task_row(task: Task, check_at: int) -> tuple[object, ...]:
-    return (
-        task.workflowInstanceId,
-        task.seq,
-        task.referenceTaskName,
-        task.ref_base,
-        task.taskType,
-        task.taskDefName,
-        task.status.value,
-        task.done,
-        task.scheduledTime,
-        task.startTime,
-        task.endTime,
-        task.updateTime,
-        check_at,
-        task.rateLimitPerFrequency > 0,
-        task.domain,
-        task.workerId,
-        orjson.dumps(task.to_record()),
-        task.taskId,
-    )
-
-
-def _workflow_row(wf: Workflow) -> tuple[object, ...]:
-    return (
-        wf.workflowName,
-        wf.workflowVersion,
-        wf.status.value,
-        wf.correlationId,
-        wf.priority,
-        wf.createTime,
-        wf.updateTime,
-        wf.endTime,
-        wf.parentWorkflowId,
-        wf.idempotencyKey,
-        wf.createdBy,
-        wf.timeoutAt,
-        orjson.dumps(wf.to_record()),
-        wf.workflowId,
-    )
-
-
-def load_task(body: bytes) -> Task:
-    """A task attempt from its stored body."""
-    return Task.from_record(orjson.loads(body))
-
-
-def load_workflow(body: bytes) -> Workflow:
-    """An execution from its stored body."""
-    return Workflow.from_record(orjson.loads(body))
 
 
 class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin):
@@ -99,7 +46,7 @@ class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin)
             " idempotency_key, created_by, timeout_at, body, workflow_id)"
             " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
             " ON CONFLICT (workflow_id) DO NOTHING",
-            _workflow_row(workflow),
+            workflow_row(workflow),
         )
         if inserted == 0:
             raise Conflict(f"Workflow {workflow.workflowId} exists already")
@@ -110,7 +57,7 @@ class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin)
             " correlation_id=%s, priority=%s, create_time=%s, update_time=%s, end_time=%s,"
             " parent_workflow_id=%s, idempotency_key=%s, created_by=%s, timeout_at=%s, body=%s"
             " WHERE workflow_id=%s",
-            _workflow_row(workflow),
+            workflow_row(workflow),
         )
 
     async def get_workflow(self, workflow_id: str) -> Workflow | None:
@@ -196,7 +143,7 @@ class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin)
 
     # -- tasks -------------------------------------------------------------------------------
     async def insert_tasks(self, tasks: Sequence[Task], check_at: Sequence[int]) -> None:
-        rows = [_task_row(t, c) for t, c in zip(tasks, check_at, strict=True)]
+        rows = [task_row(t, c) for t, c in zip(tasks, check_at, strict=True)]
         inserted: list[str] = []
         for first in range(0, len(rows), _CHUNK):
             chunk = rows[first : first + _CHUNK]
@@ -218,7 +165,7 @@ class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin)
             " task_def_name=%s, status=%s, done=%s, scheduled_time=%s, start_time=%s,"
             " end_time=%s, update_time=%s, check_at=%s, rate_limited=%s, domain=%s,"
             " worker_id=%s, body=%s WHERE task_id=%s",
-            [_task_row(t, c) for t, c in zip(tasks, check_at, strict=True)],
+            [task_row(t, c) for t, c in zip(tasks, check_at, strict=True)],
         )
 
     async def get_task(self, task_id: str) -> Task | None:

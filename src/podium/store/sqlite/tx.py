@@ -6,10 +6,9 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-import orjson
-
 from podium.errors import Conflict
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
+from podium.store.rows import load_task, load_workflow, task_row, workflow_row
 from podium.store.sqlite.definitions import DefinitionsMixin
 from podium.store.sqlite.events import EventHandlersMixin
 from podium.store.sqlite.searching import SearchMixin
@@ -22,48 +21,6 @@ _TERMINAL = (
 )
 
 
-def _task_row(task: Task, check_at: int) -> tuple[object, ...]:
-    return (
-        task.workflowInstanceId,
-        task.seq,
-        task.referenceTaskName,
-        task.ref_base,
-        task.taskType,
-        task.taskDefName,
-        task.status.value,
-        int(task.done),
-        task.scheduledTime,
-        task.startTime,
-        task.endTime,
-        task.updateTime,
-        check_at,
-        int(task.rateLimitPerFrequency > 0),
-        task.domain,
-        task.workerId,
-        orjson.dumps(task.to_record()),
-        task.taskId,
-    )
-
-
-def _workflow_row(wf: Workflow) -> tuple[object, ...]:
-    return (
-        wf.workflowName,
-        wf.workflowVersion,
-        wf.status.value,
-        wf.correlationId,
-        wf.priority,
-        wf.createTime,
-        wf.updateTime,
-        wf.endTime,
-        wf.parentWorkflowId,
-        wf.idempotencyKey,
-        wf.createdBy,
-        wf.timeoutAt,
-        orjson.dumps(wf.to_record()),
-        wf.workflowId,
-    )
-
-
 @contextmanager
 def _conflicts(message: str) -> Iterator[None]:
     """Translate a uniqueness violation into the port's Conflict."""
@@ -71,14 +28,6 @@ def _conflicts(message: str) -> Iterator[None]:
         yield
     except sqlite3.IntegrityError as exc:
         raise Conflict(message) from exc
-
-
-def load_task(body: bytes) -> Task:
-    return Task.from_record(orjson.loads(body))
-
-
-def load_workflow(body: bytes) -> Workflow:
-    return Workflow.from_record(orjson.loads(body))
 
 
 class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
@@ -98,7 +47,7 @@ class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
             " priority, create_time, update_time, end_time, parent_workflow_id,"
             " idempotency_key, created_by, timeout_at, body, workflow_id)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            _workflow_row(workflow),
+            workflow_row(workflow),
         )
 
     async def update_workflow(self, workflow: Workflow) -> None:
@@ -107,7 +56,7 @@ class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
             " correlation_id=?, priority=?, create_time=?, update_time=?, end_time=?,"
             " parent_workflow_id=?, idempotency_key=?, created_by=?, timeout_at=?, body=?"
             " WHERE workflow_id=?",
-            _workflow_row(workflow),
+            workflow_row(workflow),
         )
 
     async def get_workflow(self, workflow_id: str) -> Workflow | None:
@@ -196,7 +145,7 @@ class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
             " status, done, scheduled_time, start_time, end_time, update_time, check_at,"
             " rate_limited, domain, worker_id, body, task_id)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [_task_row(t, c) for t, c in zip(tasks, check_at, strict=True)],
+            [task_row(t, c) for t, c in zip(tasks, check_at, strict=True)],
         )
 
     async def update_tasks(self, tasks: Sequence[Task], check_at: Sequence[int]) -> None:
@@ -205,7 +154,7 @@ class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
             " task_def_name=?, status=?, done=?, scheduled_time=?, start_time=?, end_time=?,"
             " update_time=?, check_at=?, rate_limited=?, domain=?, worker_id=?, body=?"
             " WHERE task_id=?",
-            [_task_row(t, c) for t, c in zip(tasks, check_at, strict=True)],
+            [task_row(t, c) for t, c in zip(tasks, check_at, strict=True)],
         )
 
     async def get_task(self, task_id: str) -> Task | None:
