@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import orjson
 
-from podium.model.executions import Task, Workflow
+from podium.model.executions import HistoryEvent, Task, Workflow
 
-__all__ = ["load_task", "load_workflow", "task_row", "workflow_row"]
+__all__ = ["history_row", "load_task", "load_workflow", "task_row", "workflow_row"]
 
 
 def task_row(task: Task, check_at: int) -> tuple[object, ...]:
@@ -56,6 +56,22 @@ def workflow_row(wf: Workflow) -> tuple[object, ...]:
         wf.timeoutAt,
         orjson.dumps(wf.to_record()),
         wf.workflowId,
+    )
+
+
+def history_row(e: HistoryEvent) -> tuple[object, ...]:
+    """workflow_id, task_id, ref_name, at, event, actor, node, from_status, to_status, reason."""
+    return (
+        e.workflow_id,
+        e.task_id,
+        e.ref,
+        e.at,
+        e.event,
+        e.actor,
+        e.node,
+        e.from_status,
+        e.to_status,
+        e.reason,
     )
 
 

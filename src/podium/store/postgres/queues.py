@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from podium.model.executions import HistoryEvent, PollData, QueueEntry
 from podium.store.postgres.base import PgBase
+from podium.store.rows import history_row
 
 __all__ = ["QueuesMixin"]
 
@@ -106,21 +107,7 @@ class QueuesMixin(PgBase):
         await self._many(
             "INSERT INTO history (workflow_id, task_id, ref_name, at, event, actor, node,"
             " from_status, to_status, reason) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-            [
-                (
-                    e.workflow_id,
-                    e.task_id,
-                    e.ref,
-                    e.at,
-                    e.event,
-                    e.actor,
-                    e.node,
-                    e.from_status,
-                    e.to_status,
-                    e.reason,
-                )
-                for e in events
-            ],
+            [history_row(e) for e in events],
         )
 
     async def workflow_history(self, workflow_id: str) -> list[HistoryEvent]:

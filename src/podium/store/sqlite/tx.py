@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from podium.errors import Conflict
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
-from podium.store.rows import load_task, load_workflow, task_row, workflow_row
+from podium.store.rows import history_row, load_task, load_workflow, task_row, workflow_row
 from podium.store.sqlite.definitions import DefinitionsMixin
 from podium.store.sqlite.events import EventHandlersMixin
 from podium.store.sqlite.searching import SearchMixin
@@ -318,21 +318,7 @@ class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
         self.conn.executemany(
             "INSERT INTO history (workflow_id, task_id, ref_name, at, event, actor, node,"
             " from_status, to_status, reason) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    e.workflow_id,
-                    e.task_id,
-                    e.ref,
-                    e.at,
-                    e.event,
-                    e.actor,
-                    e.node,
-                    e.from_status,
-                    e.to_status,
-                    e.reason,
-                )
-                for e in events
-            ],
+            [history_row(e) for e in events],
         )
 
     async def workflow_history(self, workflow_id: str) -> list[HistoryEvent]:
