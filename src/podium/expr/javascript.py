@@ -28,6 +28,7 @@ import orjson
 from podium.errors import PodiumError
 from podium.expr.js_prelude import lambda_source, run_program
 from podium.expr.js_process import script_host
+from podium.expr.jsontext import to_json_text
 
 __all__ = [
     "DEFAULT_MEMORY_MB",
@@ -142,18 +143,9 @@ def truthy(value: Any) -> bool:
 
 def _bindings_json(bindings: Mapping[str, Any]) -> str:
     try:
-        return orjson.dumps(bindings, default=_fallback).decode()
+        return to_json_text(bindings)
     except TypeError as exc:
         raise ScriptError(f"the script input is not JSON: {exc}") from exc
-
-
-def _fallback(value: Any) -> Any:
-    """Serialise the mapping and set types orjson does not know natively."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, set | frozenset):
-        return list(value)
-    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
 def _exact(value: Any) -> Any:

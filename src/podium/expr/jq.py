@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import jq as _jq
-import orjson
 
 from podium.errors import PodiumError
+from podium.expr.jsontext import to_json_text
 
 __all__ = ["JqError", "transform"]
 
@@ -70,18 +69,9 @@ def _compile(query: str) -> Any:
 
 def _to_json_text(data: Any) -> str:
     try:
-        return orjson.dumps(data, default=_fallback).decode()
+        return to_json_text(data)
     except TypeError as exc:
         raise JqError(f"the jq input is not JSON: {exc}") from exc
-
-
-def _fallback(value: Any) -> Any:
-    """Serialise the mapping and sequence types orjson does not know (``Mapping`` views...)."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, set | frozenset):
-        return list(value)
-    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
 def _normalise(value: Any) -> Any:
