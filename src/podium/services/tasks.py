@@ -105,7 +105,20 @@ class TaskService:
             await tx.push(postponed)
         if claimed:
             await tx.update_tasks(claimed, [next_check_at(t, task_def_of(t)) for t in claimed])
-            await tx.append_history([self._polled_event(t, worker_id, now) for t in claimed])
+            await tx.append_history(
+                [
+                    self._event(
+                        t,
+                        "task_polled",
+                        TaskStatus.SCHEDULED,
+                        TaskStatus.IN_PROGRESS,
+                        None,
+                        worker_id,
+                        now,
+                    )
+                    for t in claimed
+                ]
+            )
         return claimed
 
     def _start(self, task: Task, worker_id: str | None, now: int) -> Task:
@@ -118,19 +131,6 @@ class TaskService:
         task.pollCount += 1
         task.updateTime = now
         return task
-
-    def _polled_event(self, task: Task, worker_id: str | None, now: int) -> HistoryEvent:
-        return HistoryEvent(
-            task.workflowInstanceId,
-            now,
-            "task_polled",
-            f"worker:{worker_id or '-'}",
-            self.ctx.node,
-            task_id=task.taskId,
-            ref=task.referenceTaskName,
-            from_status=TaskStatus.SCHEDULED.value,
-            to_status=TaskStatus.IN_PROGRESS.value,
-        )
 
     async def _limited(self, unit: Unit, task: Task, claimed_now: int) -> bool:
         """Concurrency and rate limits of the task's definition (Conductor 6.13)."""
@@ -211,17 +211,8 @@ class TaskService:
         self, unit: Unit, task: Task, result: TaskResult, refusal: str
     ) -> None:
         reported = result.status.value if result.status is not None else None
-        event = HistoryEvent(
-            task.workflowInstanceId,
-            self.ctx.clock(),
-            "task_update_rejected",
-            f"worker:{result.workerId or '-'}",
-            self.ctx.node,
-            task_id=task.taskId,
-            ref=task.referenceTaskName,
-            from_status=task.status.value,
-            to_status=reported,
-            reason=refusal,
+        event = self._event(
+            task, "task_update_rejected", task.status, reported, refusal, result.workerId
         )
         await unit.tx.append_history([event])
         observer = self.ctx.observer
@@ -306,20 +297,22 @@ class TaskService:
         task: Task,
         event: str,
         before: TaskStatus,
-        after: TaskStatus,
+        after: TaskStatus | str | None,
         reason: str | None,
         worker_id: str | None,
+        at: int | None = None,
     ) -> HistoryEvent:
+        """A history record of a worker's action on a task attempt."""
         return HistoryEvent(
             task.workflowInstanceId,
-            self.ctx.clock(),
+            self.ctx.clock() if at is None else at,
             event,
             f"worker:{worker_id or '-'}",
             self.ctx.node,
             task_id=task.taskId,
             ref=task.referenceTaskName,
             from_status=before.value,
-            to_status=after.value,
+            to_status=after.value if isinstance(after, TaskStatus) else after,
             reason=reason,
         )
 
