@@ -51,7 +51,6 @@ class _Run(Ending):
             self.live[copy.taskId] = copy
             self.index.note(copy)
         self.work: deque[Task] = deque(self.live.values())
-        self.scheduled_any = False
         self.changes = 0
         self._dynamic: dict[str, Node] = {}
 
@@ -233,7 +232,6 @@ class _Run(Ending):
         self.live[task.taskId] = task
         self.index.note(task)
         self.d.new_tasks.append(task)
-        self.scheduled_any = True
         self.changes += 1
         self.history(task, "task_scheduled", None, task.status.value, None)
         mapper.on_create(self, node, task)

@@ -15,7 +15,7 @@ import orjson
 from podium.engine.plan import Plan, build_plan
 from podium.errors import NotFound
 from podium.model.definitions import TaskDef, WorkflowDef
-from podium.store import JSON, Tx
+from podium.store import Tx
 
 __all__ = ["Plans"]
 
@@ -84,7 +84,3 @@ class Plans:
         self._by_digest[digest] = plan
         if len(self._by_digest) > _CACHE_SIZE:
             self._by_digest.popitem(last=False)
-
-
-def definition_json(plan: Plan) -> JSON:
-    return plan.definition_json
