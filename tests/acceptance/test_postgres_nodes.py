@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.support.postgres import postgres_database
-from tests.support.server import PodiumProcess
+from tests.support.server import PodiumProcess, wait_for
 
 pytestmark = pytest.mark.acceptance
 
@@ -56,7 +56,12 @@ def test_a_long_poll_on_one_node_wakes_when_another_node_queues_the_task(
 
     poller = threading.Thread(target=long_poll)
     poller.start()
-    time.sleep(0.5)  # let the poll reach the server and start waiting (no condition to observe)
+    # The poll is waiting once node a has recorded it (poll data lives in the shared database).
+    wait_for(
+        lambda: httpx.get(f"{b.api}/tasks/queue/polldata", params={"taskType": "pg_work"}).json(),
+        10,
+        "the long poll to reach node a",
+    )
     started = time.monotonic()
     workflow_id = httpx.post(f"{b.api}/workflow", json={"name": "two_nodes"}).text
     poller.join(10)
