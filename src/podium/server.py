@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -28,6 +29,9 @@ from podium.systasks.http import OutboundGuard
 __all__ = ["build_app", "make_store", "serve"]
 
 log = logging.getLogger("podium.server")
+
+_RESTART_S = 0.5  # the first wait before a crashed loop starts again; it doubles up to the max
+_MAX_RESTART_S = 30.0
 
 
 def make_store(settings: Settings) -> Store:
@@ -92,20 +96,20 @@ def _lifespan(  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await svc.ctx.store.open()
-        loops = [
-            asyncio.create_task(svc.sweeper.run(), name="sweeper"),
-            asyncio.create_task(svc.runner.run(), name="system-task-runner"),
-            asyncio.create_task(svc.event_processor.run(), name="event-processor"),
-        ]
+        wakeups = svc.ctx.wakeups
+        runs: dict[str, Callable[[], Awaitable[None]]] = {
+            "sweeper": svc.sweeper.run,
+            "system-task-runner": svc.runner.run,
+            "event-processor": svc.event_processor.run,
+        }
         if notifier is not None:
-            loops.append(
-                asyncio.create_task(notifier.listen(svc.ctx.wakeups.notify), name="listen")
-            )
+            runs["listen"] = partial(notifier.listen, wakeups.notify, wakeups.notify_all)
         if settings.demo:
             from podium.demo import load_demo, run_demo_workers
 
             await load_demo(svc)
-            loops.append(asyncio.create_task(run_demo_workers(svc), name="demo-workers"))
+            runs["demo-workers"] = partial(run_demo_workers, svc)
+        loops = [asyncio.create_task(_forever(name, run), name=name) for name, run in runs.items()]
         log.info("server started", extra={"action": "server_started", **settings.redacted()})
         try:
             yield
@@ -122,6 +126,23 @@ def _lifespan(  # type: ignore[no-untyped-def]
             log.info("server stopped", extra={"action": "server_stopped"})
 
     return lifespan
+
+
+async def _forever(name: str, run: Callable[[], Awaitable[None]]) -> None:
+    """Run a background loop for the life of the server, starting it again if it ever fails.
+
+    Every node runs every loop and there is no leader to take over: a loop that died would
+    leave its work (timeouts, system tasks) to the other nodes, or to nobody on a single node.
+    """
+    delay = _RESTART_S
+    while True:
+        try:
+            await run()
+            log.error("background loop ended", extra={"action": "loop_ended", "loop": name})
+        except Exception:
+            log.exception("background loop crashed", extra={"action": "loop_crashed", "loop": name})
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, _MAX_RESTART_S)
 
 
 def serve(settings: Settings) -> None:

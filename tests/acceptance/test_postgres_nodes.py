@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.postgres import postgres_database
+from tests.support.postgres import postgres_database, terminate_connections
 from tests.support.server import PodiumProcess, wait_for
 
 pytestmark = pytest.mark.acceptance
@@ -34,38 +34,85 @@ def nodes(tmp_path: Path) -> Iterator[tuple[PodiumProcess, PodiumProcess]]:
             second.stop()
 
 
-def test_a_long_poll_on_one_node_wakes_when_another_node_queues_the_task(
-    nodes: tuple[PodiumProcess, PodiumProcess],
+def register_one_task_workflow(
+    node: PodiumProcess, name: str, task_type: str, task_def: Mapping[str, object] | None = None
 ) -> None:
-    a, b = nodes
+    if task_def is not None:
+        answer = httpx.post(f"{node.api}/metadata/taskdefs", json=[{"name": task_type, **task_def}])
+        assert answer.status_code == 200, answer.text
     definition = {
-        "name": "two_nodes",
+        "name": name,
         "version": 1,
-        "tasks": [{"name": "pg_work", "taskReferenceName": "w"}],
+        "tasks": [{"name": task_type, "taskReferenceName": "w"}],
     }
-    assert httpx.post(f"{b.api}/metadata/workflow", json=definition).status_code == 200
+    assert httpx.post(f"{node.api}/metadata/workflow", json=definition).status_code == 200
+
+
+def long_poll_woken_from(
+    a: PodiumProcess, b: PodiumProcess, task_type: str, workflow: str, worker_id: str
+) -> None:
+    """A long poll on node a answers the moment node b starts a workflow queueing its task."""
     polled: list[list[dict[str, object]]] = []
 
     def long_poll() -> None:
         answer = httpx.get(
-            f"{a.api}/tasks/poll/batch/pg_work",
-            params={"timeout": 5000, "workerid": "w1"},
+            f"{a.api}/tasks/poll/batch/{task_type}",
+            params={"timeout": 5000, "workerid": worker_id},
             timeout=10,
         )
         polled.append(answer.json())
 
+    def poll_recorded() -> bool:
+        found = httpx.get(f"{b.api}/tasks/queue/polldata", params={"taskType": task_type}).json()
+        return any(p["workerId"] == worker_id for p in found)
+
     poller = threading.Thread(target=long_poll)
     poller.start()
     # The poll is waiting once node a has recorded it (poll data lives in the shared database).
-    wait_for(
-        lambda: httpx.get(f"{b.api}/tasks/queue/polldata", params={"taskType": "pg_work"}).json(),
-        10,
-        "the long poll to reach node a",
-    )
+    wait_for(poll_recorded, 10, "the long poll to reach node a")
     started = time.monotonic()
-    workflow_id = httpx.post(f"{b.api}/workflow", json={"name": "two_nodes"}).text
+    workflow_id = httpx.post(f"{b.api}/workflow", json={"name": workflow}).text
     poller.join(10)
     waited = time.monotonic() - started
     assert polled, "the long poll did not answer"
     assert [t["workflowInstanceId"] for t in polled[0]] == [workflow_id]
     assert waited < 2.0, f"woken after {waited:.2f} s: the poll waited for its own timeout"
+
+
+def test_a_long_poll_on_one_node_wakes_when_another_node_queues_the_task(
+    nodes: tuple[PodiumProcess, PodiumProcess],
+) -> None:
+    a, b = nodes
+    register_one_task_workflow(b, "two_nodes", "pg_work")
+    long_poll_woken_from(a, b, "pg_work", "two_nodes", "w1")
+
+
+def test_a_node_recovers_by_itself_when_the_database_drops_its_connections(
+    nodes: tuple[PodiumProcess, PodiumProcess],
+) -> None:
+    """What a database restart does to a node: requests, the sweeper and LISTEN carry on."""
+    a, b = nodes
+    task_def = {"responseTimeoutSeconds": 1, "retryCount": 1, "retryDelaySeconds": 0}
+    register_one_task_workflow(a, "reconnecting", "pg_lease", task_def)
+    first = httpx.post(f"{a.api}/workflow", json={"name": "reconnecting"}).text
+    polled = httpx.get(f"{a.api}/tasks/poll/pg_lease", params={"workerid": "gone"}).json()
+    assert polled["workflowInstanceId"] == first  # never answered: the sweeper must time it out
+
+    assert terminate_connections(a.db) > 0
+    answers = [
+        httpx.get(f"{node.api}/metadata/workflow/reconnecting").status_code
+        for _ in range(12)
+        for node in (a, b)
+    ]
+    assert set(answers) == {200}, answers  # no request fails on a connection the drop killed
+
+    def retried() -> bool:
+        tasks = httpx.get(f"{b.api}/workflow/{first}").json()["tasks"]
+        return [t["status"] for t in tasks] == ["TIMED_OUT", "SCHEDULED"]
+
+    wait_for(retried, 10, "the sweeper to time out the attempt polled before the drop")
+    retry = httpx.get(f"{a.api}/tasks/poll/pg_lease", params={"workerid": "w1"}).json()
+    assert retry["workflowInstanceId"] == first
+    long_poll_woken_from(a, b, "pg_lease", "reconnecting", "w2")  # LISTEN is back on node a
+    for node in (a, b):
+        assert "loop_crashed" not in node.log_path.read_text(errors="replace")

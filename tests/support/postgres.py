@@ -6,12 +6,13 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
-__all__ = ["POSTGRES_URL", "postgres_database"]
+__all__ = ["POSTGRES_URL", "postgres_database", "terminate_connections"]
 
 POSTGRES_URL = os.environ.get("PODIUM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 
@@ -36,3 +37,17 @@ def postgres_database() -> Iterator[str]:
             yield f"{POSTGRES_URL}/{name}"
         finally:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def terminate_connections(url: str, keep: psycopg.AsyncConnection[Any] | None = None) -> int:
+    """End every server backend connected to the database of `url` (as a restart would), but
+    the one of `keep`. Returns how many were ended; other databases are untouched."""
+    server, database = url.rsplit("/", 1)
+    spared = keep.info.backend_pid if keep is not None else 0
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid() AND pid <> %s",
+            (database, spared),
+        ).fetchall()
+    return sum(1 for (ended,) in rows if ended)

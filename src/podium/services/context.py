@@ -35,6 +35,10 @@ class Wakeups:
                 if not fut.done():
                     fut.set_result(None)
 
+    def notify_all(self) -> None:
+        """Wake every waiter: what they wait for may have happened unannounced."""
+        self.notify(list(self._waiters))
+
     async def wait_any(self, keys: list[str], timeout_s: float) -> bool:
         """Wait until any of `keys` is notified or the timeout passes."""
         if timeout_s <= 0:

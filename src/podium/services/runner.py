@@ -15,7 +15,7 @@ import httpx
 from podium.engine.lookup import workflow_doc
 from podium.engine.mappers.external import system_queue
 from podium.engine.mappers.waiting import WAIT_QUEUE
-from podium.errors import Conflict, PodiumError
+from podium.errors import Conflict, PodiumError, StoreUnavailable
 from podium.events.bus import EventBusError, EventBuses
 from podium.expr.params import resolve_value
 from podium.model.executions import Task, Workflow
@@ -35,6 +35,9 @@ Outcome = tuple[TaskResultStatus, dict[str, Any], str | None]
 Handler = Callable[[Task], Awaitable[Outcome | None]]
 
 _IDLE_S = 1.0
+# Waits before reporting a system task's outcome again while the database is away; together
+# well under the claim's lease, after which the task would run again anyway.
+_REPORT_RETRIES_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 class SystemTaskRunner:
@@ -88,10 +91,11 @@ class SystemTaskRunner:
     async def _claim(self, queue: str) -> list[Task]:
         try:
             return await self.system.claim(queue, 100, self.lease_ms)
-        except PodiumError as exc:
+        except Exception as exc:  # the database is away, or a bug: claim again on the next turn
             log.warning(
                 "claim failed",
-                extra={"action": "system_claim_failed", "queue": queue, "error": exc.message},
+                exc_info=not isinstance(exc, PodiumError),
+                extra={"action": "system_claim_failed", "queue": queue, "error": str(exc)},
             )
             return []
 
@@ -99,6 +103,16 @@ class SystemTaskRunner:
         async with self._slots:
             try:
                 outcome = await handler(task)
+            except StoreUnavailable as exc:  # not the task's fault: it runs again after the lease
+                log.warning(
+                    "system task postponed",
+                    extra={
+                        "action": "system_task_postponed",
+                        "taskId": task.taskId,
+                        "error": exc.message,
+                    },
+                )
+                return
             except Exception as exc:  # a bug in one task must not stop the runner
                 log.exception(
                     "system task crashed",
@@ -120,8 +134,25 @@ class SystemTaskRunner:
             reasonForIncompletion=reason,
             workerId=self.ctx.node,
         )
-        with contextlib.suppress(Conflict):  # finished meanwhile (signal, terminate...)
-            await self.tasks.update(result)
+        for delay in (*_REPORT_RETRIES_S, None):
+            try:
+                await self.tasks.update(result)
+            except Conflict:  # finished meanwhile (signal, terminate...)
+                return
+            except StoreUnavailable as exc:
+                log.warning(
+                    "system task report failed",
+                    extra={
+                        "action": "system_task_report_failed",
+                        "taskId": task.taskId,
+                        "error": exc.message,
+                    },
+                )
+                if delay is None:
+                    return  # the lease runs out and a claim runs the task again
+                await asyncio.sleep(delay)
+            else:
+                return
 
     # -- handlers ------------------------------------------------------------------------------
     async def _wait_done(self, task: Task) -> Outcome:
@@ -179,6 +210,8 @@ class SystemTaskRunner:
             request = StartWorkflowRequest.model_validate({**raw, **inherited})
             async with unit_of_work(self.ctx) as unit:
                 started = await self.starter.start(unit, request, actor=f"task:{task.taskId}")
+        except StoreUnavailable:
+            raise
         except (PodiumError, ValueError) as exc:
             return TaskResultStatus.FAILED, {}, f"Unable to start the workflow: {exc}"
         return TaskResultStatus.COMPLETED, {"workflowId": started}, None
@@ -204,6 +237,8 @@ class SystemTaskRunner:
                         parent_workflow_id=task.workflowInstanceId,
                         parent_task_id=task.taskId,
                     )
+        except StoreUnavailable:
+            raise
         except (PodiumError, ValueError) as exc:
             return TaskResultStatus.FAILED, {}, f"Unable to start the sub workflow: {exc}"
         await self.system.started(task, {"subWorkflowId": child_id}, child_id)

@@ -8,8 +8,9 @@ nor receive the same task.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -21,6 +22,8 @@ from podium.store.postgres.base import Connection
 from podium.store.postgres.tx import PostgresTx
 
 __all__ = ["PostgresStore"]
+
+log = logging.getLogger("podium.store.postgres")
 
 # Any constant shared by every node: whoever holds this advisory lock applies the migrations.
 _MIGRATION_LOCK = 0x706F6469756D  # "podium"
@@ -101,14 +104,42 @@ class PostgresStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """One unit of work: one pooled connection, one transaction, rolled back on error."""
+        """One unit of work: one pooled connection, one transaction, rolled back on error.
+
+        A connection that breaks inside the unit (the server restarted, the network failed)
+        fails the unit with `StoreUnavailable`, and the pool replaces the connection.
+        """
         try:
-            async with self._connection().connection() as conn, conn.transaction():
+            async with self._begin() as conn:
                 yield PostgresTx(conn)
         except psycopg.IntegrityError as exc:
             raise Conflict(f"the change conflicts with stored data: {exc}") from exc
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise StoreUnavailable(f"the database failed: {exc}") from exc
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[Connection]:
+        """A pooled connection inside an open transaction.
+
+        After a database restart every idle connection of the pool is dead, and only using one
+        tells. When BEGIN, the unit's first statement, finds its connection closed, nothing of
+        the unit has run: the pool drops that connection and the unit begins on another, instead
+        of failing one request per dead connection. It costs nothing while connections are
+        healthy, unlike a check query on every checkout.
+        """
+        pool = self._connection()
+        for retries_left in range(self.max_size, -1, -1):
+            async with AsyncExitStack() as stack:
+                conn = await stack.enter_async_context(pool.connection())
+                try:
+                    await stack.enter_async_context(conn.transaction())
+                except psycopg.OperationalError:
+                    if not conn.closed or not retries_left:
+                        raise
+                    log.info("dropped a dead connection", extra={"action": "db_connection_dropped"})
+                    continue  # leaving the stack hands the closed connection back: discarded
+                yield conn
+                return
 
     def _connection(self) -> AsyncConnectionPool[Connection]:
         if self._pool is None:
