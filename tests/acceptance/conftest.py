@@ -10,21 +10,13 @@ from conductor.client.configuration.configuration import Configuration
 from conductor.client.orkes_clients import OrkesClients
 
 from tests.acceptance.proxy import RecordingProxy
+from tests.support.sdk import sdk_environment
 from tests.support.server import PodiumProcess
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _sdk_environment() -> Iterator[None]:
-    """Environment the SDK reads when it builds clients and spawns worker processes."""
-    with pytest.MonkeyPatch.context() as mp:
-        # Plain-HTTP Podium speaks HTTP/1.1; the SDK's own CI turns h2 off the same way.
-        mp.setenv("CONDUCTOR_HTTP2_ENABLED", "false")
-        # Worker processes, not threads: in thread isolation TaskHandler.stop_processes()
-        # skips every worker (it only stops things with a pid), so the threads poll forever
-        # and keep the interpreter from exiting.
-        mp.setenv("CONDUCTOR_WORKER_ISOLATION", "process")
-        for name in ("CONDUCTOR_AUTH_KEY", "CONDUCTOR_AUTH_SECRET", "CONDUCTOR_SERVER_URL"):
-            mp.delenv(name, raising=False)
+    with sdk_environment():
         yield
 
 

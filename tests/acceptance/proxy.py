@@ -7,12 +7,14 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-__all__ = ["Exchange", "RecordingProxy"]
+__all__ = ["UNANSWERED", "Exchange", "RecordingProxy"]
+
+UNANSWERED = 0  # the status of an exchange Podium never answered (it was down, or died meanwhile)
 
 # Headers that describe one hop (or a body httpx has already decoded), never relayed.
 _HOP_HEADERS = frozenset(
@@ -79,7 +81,12 @@ class RecordingProxy:
             if (method is None or x.method == method) and (path is None or x.path == path)
         ]
 
-    def start(self) -> RecordingProxy:
+    def record(self, exchange: Exchange) -> None:
+        """Keep an exchange, before the client has its answer (or its connection drops)."""
+        with self._lock:
+            self._exchanges.append(exchange)
+
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -89,7 +96,7 @@ class RecordingProxy:
         self._thread.join(5)
         self._client.close()
 
-    def __enter__(self) -> RecordingProxy:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -105,22 +112,20 @@ class RecordingProxy:
         body = handler.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in handler.headers.items()}
         forwarded = {k: v for k, v in headers.items() if k not in _HOP_HEADERS}
-        response = self._client.request(
-            handler.command, self.upstream + handler.path, content=body, headers=forwarded
-        )
+        try:
+            response = self._client.request(
+                handler.command, self.upstream + handler.path, content=body, headers=forwarded
+            )
+        except httpx.TransportError:
+            # Podium is down or died mid-request: the client's connection drops, as it would
+            # without the proxy in between.
+            self.record(self._exchange(handler, headers, body, status=UNANSWERED, content=b""))
+            handler.close_connection = True
+            return
         content = response.content
-        split = urlsplit(handler.path)
-        exchange = Exchange(
-            method=handler.command,
-            path=split.path,
-            query=parse_qs(split.query, keep_blank_values=True),
-            request_headers=headers,
-            request_body=body,
-            status=response.status_code,
-            response_body=content,
+        self.record(
+            self._exchange(handler, headers, body, status=response.status_code, content=content)
         )
-        with self._lock:
-            self._exchanges.append(exchange)
         handler.send_response(response.status_code)
         for name, value in response.headers.items():
             if name.lower() not in _HOP_HEADERS | {"date", "server"}:
@@ -130,6 +135,26 @@ class RecordingProxy:
         handler.end_headers()
         if not no_body:
             handler.wfile.write(content)
+
+    @staticmethod
+    def _exchange(
+        handler: BaseHTTPRequestHandler,
+        headers: dict[str, str],
+        body: bytes,
+        *,
+        status: int,
+        content: bytes,
+    ) -> Exchange:
+        split = urlsplit(handler.path)
+        return Exchange(
+            method=handler.command,
+            path=split.path,
+            query=parse_qs(split.query, keep_blank_values=True),
+            request_headers=headers,
+            request_body=body,
+            status=status,
+            response_body=content,
+        )
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self

@@ -15,6 +15,7 @@ __all__ = ["Event", "Kind", "Ledger"]
 class Kind(StrEnum):
     EXECUTED = "executed"  # a worker received the attempt (poll or update-v2) and ran it
     ACKED = "acked"  # the server answered 200/204 to the attempt's COMPLETED update
+    FAILED = "failed"  # the server accepted the attempt's FAILED result (a retry follows)
     CONFLICT = "conflict"  # 409: the attempt was no longer live when the update arrived
 
 
@@ -40,6 +41,7 @@ class Ledger:
         self.anomalies: list[str] = []
         self.retried_requests = 0
         self.acked = 0
+        self._delivered: dict[str, dict[str, Any]] = {}
 
     def record(self, kind: Kind, task: dict[str, Any], *, resent: bool = False) -> None:
         with self._lock:
@@ -54,6 +56,13 @@ class Ledger:
             self.events.append(event)
             if kind is Kind.ACKED:
                 self.acked += 1
+            elif kind is Kind.EXECUTED:
+                self._delivered[event.task_id] = task
+
+    def delivered(self, task_id: str) -> dict[str, Any] | None:
+        """The attempt as a worker received it, if one did."""
+        with self._lock:
+            return self._delivered.get(task_id)
 
     def anomaly(self, what: str) -> None:
         with self._lock:

@@ -35,23 +35,9 @@ WORKERS = 8
 KILL_WINDOWS = [(0.2, 0.4), (0.45, 0.6)]  # fractions of all tasks acknowledged before a kill
 
 
-class RestartablePodium(PodiumProcess):
-    """A server that can be SIGKILLed and started again on the same port and SQLite file."""
-
-    kills = 0
-
-    def crash_and_restart(self) -> None:
-        self.kill()
-        self.kills += 1
-        self.start()  # `port` and `db` are kept: same address, same database
-
-    def all_logs(self, tail: int = 20_000) -> str:
-        return self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists() else ""
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RestartablePodium]:
-    proc = RestartablePodium(tmp_path, "--sweep-interval", "0.2")
+def server(tmp_path: Path) -> Iterator[PodiumProcess]:
+    proc = PodiumProcess(tmp_path, "--sweep-interval", "0.2")
     proc.start()
     try:
         yield proc
@@ -132,7 +118,7 @@ def problems_of(wf: dict[str, Any], input_i: int) -> list[str]:
 
 
 def test_sigkill_twice_loses_nothing_and_reruns_no_completed_task(
-    server: RestartablePodium,
+    server: PodiumProcess,
 ) -> None:
     seed = int(os.environ.get("PODIUM_CHAOS_SEED", str(time.time_ns() % 2**32)))
     rng = random.Random(seed)
@@ -141,7 +127,7 @@ def test_sigkill_twice_loses_nothing_and_reruns_no_completed_task(
     def context() -> str:
         return (
             f"seed={seed} kills={server.kills} observed={ledger.summary()}\n"
-            f"anomalies={ledger.anomalies[:20]}\n--- server logs ---\n{server.all_logs()}"
+            f"anomalies={ledger.anomalies[:20]}\n--- server logs ---\n{server.logs(20_000)}"
         )
 
     def within(check: Callable[[], T | None], timeout: float, what: str) -> T:

@@ -38,16 +38,23 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str, every: fl
 
 
 class PodiumProcess:
-    """`podium server` on a free port with its own SQLite file."""
+    """`podium server` on a free port with its own SQLite file (or the database `db`)."""
 
-    def __init__(self, workdir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *extra: str,
+        env: dict[str, str] | None = None,
+        db: str | None = None,
+    ) -> None:
         self.workdir = workdir
         self.port = free_port()
-        self.db = f"sqlite:///{workdir / 'podium.db'}"
+        self.db = db or f"sqlite:///{workdir / 'podium.db'}"
         self.extra = extra
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "server.log"
+        self.kills = 0
 
     @property
     def url(self) -> str:
@@ -58,6 +65,11 @@ class PodiumProcess:
         return f"{self.url}/api"
 
     def start(self, timeout: float = 30) -> PodiumProcess:
+        self.launch()
+        return self.wait_started(timeout)
+
+    def launch(self) -> None:
+        """Start the process without waiting for it to serve (see `wait_started`)."""
         cmd = [sys.executable, "-m", "podium", "server", "--port", str(self.port), "--db", self.db]
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
@@ -67,6 +79,8 @@ class PodiumProcess:
                 env=self.env,
                 cwd=self.workdir,
             )
+
+    def wait_started(self, timeout: float = 30) -> PodiumProcess:
         wait_for(self._healthy, timeout, f"podium server on {self.url}")
         return self
 
@@ -85,6 +99,16 @@ class PodiumProcess:
             self.proc.wait(10)
             self.proc = None
 
+    def crash_and_restart(self) -> None:
+        """SIGKILL, then start again on the same port and database."""
+        self.kill()
+        self.kills += 1
+        self.start()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def stop(self) -> None:
         if self.proc is None:
             return
@@ -96,5 +120,5 @@ class PodiumProcess:
             self.proc.wait(5)
         self.proc = None
 
-    def logs(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
+    def logs(self, tail: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists() else ""
