@@ -1,9 +1,11 @@
 """Wake-ups across nodes: LISTEN/NOTIFY on one channel.
 
-A node that commits work announces the keys it touched (queue names, `wf:<id>`); every node
-listening hands them to its local wake-ups, so a long poll on any node wakes the moment a task
-is queued on any other. Delivery is best effort: a missed notification only delays a poll until
-its own timeout.
+A unit of work that touched queues or executions announces their keys (queue names,
+`wf:<id>`, `changed:definitions`) with `pg_notify` inside its own transaction, so the
+announcement leaves only if the work commits and costs no extra round trip. Every node listens
+and hands other nodes' keys to its local wake-ups: a long poll on any node wakes the moment a
+task is queued on any other. Delivery is best effort: a missed notification only delays a poll
+until its own timeout, and after a lost connection every local waiter is woken to look again.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import orjson
 import psycopg
 
-__all__ = ["CHANNEL", "PostgresNotifier"]
+__all__ = ["CHANNEL", "PostgresListener", "notification_payloads"]
 
 CHANNEL = "podium_wake"
 _MAX_PAYLOAD = 7000  # PostgreSQL refuses NOTIFY payloads from 8000 bytes
@@ -25,43 +27,51 @@ _RETRY_S = 1.0
 log = logging.getLogger("podium.store.postgres")
 
 
-class PostgresNotifier:
-    """Publishes wake-up keys and listens for other nodes' (reconnecting after failures)."""
+def notification_payloads(origin: str, keys: Iterable[str]) -> Iterator[str]:
+    """`{"from": origin, "keys": [...]}` texts, each under PostgreSQL's payload limit."""
+    batch: list[str] = []
+    size = 0
+    for key in sorted(set(keys)):
+        if len(key) > _MAX_PAYLOAD // 2:
+            continue  # no real key is this long; a poll falls back on its timeout
+        if batch and size + len(key) > _MAX_PAYLOAD - len(origin) - 32:
+            yield _payload(origin, batch)
+            batch, size = [], 0
+        batch.append(key)
+        size += len(key) + 3
+    if batch:
+        yield _payload(origin, batch)
 
-    def __init__(self, url: str) -> None:
+
+def _payload(origin: str, keys: list[str]) -> str:
+    return orjson.dumps({"from": origin, "keys": keys}).decode()
+
+
+class PostgresListener:
+    """Listens for other nodes' announcements (reconnecting after failures)."""
+
+    def __init__(self, url: str, origin: str) -> None:
         self.url = url
-        self._publisher: psycopg.AsyncConnection[tuple[object, ...]] | None = None
+        self.origin = origin
 
-    async def publish(self, keys: Iterable[str]) -> None:
-        """Announce keys to every node (this one included: harmless)."""
-        batch = sorted(set(keys))
-        if not batch:
-            return
-        payload = orjson.dumps(batch).decode()
-        if len(payload) > _MAX_PAYLOAD:
-            return  # too many keys at once: the polls fall back on their timeouts
-        try:
-            if self._publisher is None or self._publisher.closed:
-                self._publisher = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-            await self._publisher.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
-        except psycopg.Error as exc:
-            log.warning("notify failed", extra={"action": "notify_failed", "error": str(exc)})
-            self._publisher = None
-
-    async def listen(self, deliver: Callable[[list[str]], None]) -> None:
-        """Hand every announced batch of keys to `deliver`, forever."""
+    async def listen(
+        self, deliver: Callable[[list[str]], None], connected: Callable[[], None]
+    ) -> None:
+        """Hand every batch of keys another node announced to `deliver`, forever; call
+        `connected` each time listening (re)starts, since what was announced meanwhile is lost."""
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
+                    connected()
                     async for note in conn.notifies():
-                        with contextlib.suppress(ValueError):
-                            deliver(list(orjson.loads(note.payload)))
+                        self._deliver(note.payload, deliver)
             except psycopg.Error as exc:
                 log.warning("listen failed", extra={"action": "listen_failed", "error": str(exc)})
                 await asyncio.sleep(_RETRY_S)
 
-    async def close(self) -> None:
-        if self._publisher is not None:
-            await self._publisher.close()
-            self._publisher = None
+    def _deliver(self, payload: str, deliver: Callable[[list[str]], None]) -> None:
+        with contextlib.suppress(ValueError, TypeError, AttributeError, KeyError):
+            note = orjson.loads(payload)
+            if note.get("from") != self.origin:  # this node woke its own waiters already
+                deliver([str(k) for k in note["keys"]])

@@ -8,6 +8,7 @@ nor receive the same task.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,7 @@ from podium.errors import Conflict, StoreUnavailable
 from podium.store import Tx
 from podium.store.migrate import migrations
 from podium.store.postgres.base import Connection
+from podium.store.postgres.notify import PostgresListener
 from podium.store.postgres.tx import PostgresTx
 
 __all__ = ["PostgresStore"]
@@ -41,6 +43,8 @@ class PostgresStore:
         self.max_size = max_size
         self.auto_migrate = migrate
         self._pool: AsyncConnectionPool[Connection] | None = None
+        # Tells this process's announcements from other nodes' (see notify.py).
+        self.origin = secrets.token_hex(8)
 
     async def open(self) -> None:
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
@@ -99,12 +103,21 @@ class PostgresStore:
             pool, self._pool = self._pool, None
             await pool.close()
 
+    def listener(self) -> PostgresListener:
+        """Hears what the other nodes' units of work announce."""
+        return PostgresListener(self.url, self.origin)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """One unit of work: one pooled connection, one transaction, rolled back on error."""
+        """One unit of work: one pooled connection in pipeline mode, one transaction, rolled
+        back on error."""
         try:
-            async with self._connection().connection() as conn, conn.transaction():
-                yield PostgresTx(conn)
+            async with (
+                self._connection().connection() as conn,
+                conn.pipeline() as pipeline,
+                conn.transaction(),
+            ):
+                yield PostgresTx(conn, pipeline, self.origin)
         except psycopg.IntegrityError as exc:
             raise Conflict(f"the change conflicts with stored data: {exc}") from exc
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
