@@ -40,7 +40,7 @@ from throughput import (  # noqa: E402  (benchmarks/)
     RssSampler,
     client_session,
     log,
-    server,
+    servers,
 )
 
 __all__ = ["main"]
@@ -307,7 +307,7 @@ async def benchmark(args: argparse.Namespace, proc: PodiumProcess) -> dict[str, 
         )
         definition = workflow_def(run.workflow_name, args.iterations, args.keep_last_n)
         await request_json(run, "POST", "/metadata/workflow?overwrite=true", definition)
-        with RssSampler(proc.proc.pid) as rss:
+        with RssSampler([proc.proc.pid]) as rss:
             server_cpu, client_cpu = rss.cpu_seconds(), time.process_time()
             try:
                 await asyncio.wait_for(drive(run), args.timeout)
@@ -328,7 +328,7 @@ async def benchmark(args: argparse.Namespace, proc: PodiumProcess) -> dict[str, 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        with server(args.db) as proc:
+        with servers(args.db, 1) as (proc,):
             info = context(args, proc.db)
             measured = asyncio.run(benchmark(args, proc))
     except (BenchmarkFailed, AssertionError, aiohttp.ClientError, TimeoutError) as exc:

@@ -66,11 +66,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="start R workflows per second (open loop) instead of all at once; with all at "
         "once the queue wait measures the backlog, paced it measures dispatch latency",
     )
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        help="server processes on the one --db (PostgreSQL); starts and workers are spread "
+        "over them round-robin",
+    )
+    parser.add_argument(
+        "--preload",
+        action="store_true",
+        help="start all N workflows before any worker runs, so the workers drain a queue N "
+        "deep; the clock starts with the workers",
+    )
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after S seconds")
     args = parser.parse_args(argv)
-    for name in ("workflows", "tasks", "workers", "batch"):
+    for name in ("workflows", "tasks", "workers", "batch", "nodes"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
+    if args.nodes > 1 and not (args.db or "").startswith(("postgres://", "postgresql://")):
+        parser.error("--nodes above 1 needs a shared PostgreSQL --db")
+    if args.preload and args.rate:
+        parser.error("--preload and --rate exclude each other")
     return args
 
 
@@ -122,24 +139,25 @@ def percentile(values: list[float], pct: float) -> float:
 
 # -- server RSS -----------------------------------------------------------------------------------
 class RssSampler:
-    """Samples the RSS of a process tree every 100 ms in a thread (the event loop is busy)."""
+    """Samples the summed RSS of process trees (one per server node) every 100 ms in a thread
+    (the event loop is busy)."""
 
-    def __init__(self, pid: int) -> None:
-        self.process = psutil.Process(pid)
+    def __init__(self, pids: list[int]) -> None:
+        self.processes = [psutil.Process(pid) for pid in pids]
         self.peak_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
     def _sample(self) -> int:
         total = 0
-        for proc in [self.process, *self.process.children(recursive=True)]:
-            with contextlib.suppress(psutil.Error):
-                total += int(proc.memory_info().rss)
+        for root in self.processes:
+            for proc in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += int(proc.memory_info().rss)
         return total
 
     def cpu_seconds(self) -> float:
-        times = self.process.cpu_times()
-        return float(times.user + times.system)
+        return sum(float(t.user + t.system) for t in (p.cpu_times() for p in self.processes))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -161,13 +179,14 @@ class RssSampler:
 class Run:
     """Shared state of one benchmark run."""
 
-    api: str
+    apis: list[str]
     session: aiohttp.ClientSession
     workflow_name: str
     workflows: int
     tasks: int
     batch: int
     rate: float = 0.0
+    preload: bool = False
     ids: list[str] = field(default_factory=list)
     completed_tasks: int = 0
     polls: int = 0
@@ -183,11 +202,18 @@ class Run:
     def expected_tasks(self) -> int:
         return self.workflows * self.tasks
 
+    def api(self, number: int = 0) -> str:
+        """The API of node `number` modulo the node count."""
+        return self.apis[number % len(self.apis)]
 
-async def request_json(run: Run, method: str, path: str, body: object = None) -> Any:
+
+async def request_json(
+    run: Run, method: str, path: str, body: object = None, *, node: int = 0
+) -> Any:
     data = None if body is None else orjson.dumps(body)
     headers = {"Content-Type": "application/json"}
-    async with run.session.request(method, run.api + path, data=data, headers=headers) as resp:
+    url = run.api(node) + path
+    async with run.session.request(method, url, data=data, headers=headers) as resp:
         text = await resp.read()
         if resp.status != 200:
             raise BenchmarkFailed(f"{method} {path} -> {resp.status}: {text[:500]!r}")
@@ -209,17 +235,18 @@ async def start_workflows(run: Run) -> None:
             if run.rate > 0:  # open loop: workflow i starts at i / rate seconds
                 await asyncio.sleep(max(0.0, run.first_start + i / run.rate - time.perf_counter()))
             body = {"name": run.workflow_name, "version": 1, "input": {"i": i}}
-            run.ids.append((await request_json(run, "POST", "/workflow", body)).decode())
+            started = await request_json(run, "POST", "/workflow", body, node=i)
+            run.ids.append(started.decode())
 
     run.first_start = time.perf_counter()
     await asyncio.gather(*(starter() for _ in range(START_CONCURRENCY)))
     log(f"started {len(run.ids)} workflows in {time.perf_counter() - run.first_start:.2f}s")
 
 
-async def poll(run: Run, worker_id: str) -> list[dict[str, Any]]:
+async def poll(run: Run, worker_id: str, node: int) -> list[dict[str, Any]]:
     path = f"/tasks/poll/batch/{TASK_TYPE}"
     params = {"workerid": worker_id, "count": str(run.batch), "timeout": str(POLL_TIMEOUT_MS)}
-    async with run.session.get(run.api + path, params=params) as resp:
+    async with run.session.get(run.api(node) + path, params=params) as resp:
         body = await resp.read()
         if resp.status != 200:
             raise BenchmarkFailed(f"batch poll -> {resp.status}: {body[:500]!r}")
@@ -229,7 +256,9 @@ async def poll(run: Run, worker_id: str) -> list[dict[str, Any]]:
     return tasks
 
 
-async def complete(run: Run, task: dict[str, Any], worker_id: str) -> dict[str, Any] | None:
+async def complete(
+    run: Run, task: dict[str, Any], worker_id: str, node: int
+) -> dict[str, Any] | None:
     """Post the result with update-v2; returns the next task it claimed for this worker."""
     i = int(task["inputData"].get("i") or 0)
     result = {
@@ -241,7 +270,7 @@ async def complete(run: Run, task: dict[str, Any], worker_id: str) -> dict[str, 
     }
     headers = {"Content-Type": "application/json"}
     sent = time.perf_counter()
-    url = run.api + "/tasks/update-v2"
+    url = run.api(node) + "/tasks/update-v2"
     async with run.session.post(url, data=orjson.dumps(result), headers=headers) as resp:
         body = await resp.read()
     run.updates_ms.append((time.perf_counter() - sent) * 1000)
@@ -270,16 +299,17 @@ def record_queue_wait(run: Run, task: dict[str, Any]) -> None:
 
 
 async def worker(run: Run, number: int) -> None:
-    """Batch poll, then work through the local queue; update-v2 feeds it the next task."""
+    """Batch poll, then work through the local queue; update-v2 feeds it the next task.
+    Worker `number` talks to node `number` (modulo the node count)."""
     worker_id = f"bench-{number}"
     local: deque[dict[str, Any]] = deque()
     while not run.all_done.is_set():
         if not local:
-            local.extend(await poll(run, worker_id))
+            local.extend(await poll(run, worker_id, number))
             continue
         task = local.popleft()
         record_queue_wait(run, task)
-        upcoming = await complete(run, task, worker_id)
+        upcoming = await complete(run, task, worker_id, number)
         if upcoming is not None:
             local.append(upcoming)
 
@@ -298,8 +328,13 @@ async def report_progress(run: Run) -> None:
 
 async def drive(run: Run, workers: int) -> None:
     """Start everything and complete every task; a failing coroutine fails the run."""
-    jobs = [asyncio.create_task(worker(run, n)) for n in range(workers)]
-    jobs.append(asyncio.create_task(start_workflows(run)))
+    jobs: list[asyncio.Task[None]] = []
+    if run.preload:
+        await start_workflows(run)
+        run.first_start = time.perf_counter()  # the clock runs while the queue is drained
+    else:
+        jobs.append(asyncio.create_task(start_workflows(run)))
+    jobs += [asyncio.create_task(worker(run, n)) for n in range(workers)]
     progress = asyncio.create_task(report_progress(run))
     try:
         # Workers return within one poll timeout of the last completion; a failure ends it all.
@@ -353,23 +388,29 @@ def context(args: argparse.Namespace, db: str) -> dict[str, Any]:
         "workers": args.workers,
         "batch": args.batch,
         "rate": args.rate,
+        "nodes": args.nodes,
+        "preload": args.preload,
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
     }
 
 
 @contextlib.contextmanager
-def server(db: str | None) -> Iterator[PodiumProcess]:
+def servers(db: str | None, count: int) -> Iterator[list[PodiumProcess]]:
+    """`count` server processes on one database (a temp SQLite file unless `db` is given)."""
     with tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
-        proc = PodiumProcess(Path(tmp))
-        if db is not None:
-            proc.db = db
-        log(f"starting podium on {proc.url} with {proc.db}")
-        proc.start()
+        procs: list[PodiumProcess] = []
         try:
-            yield proc
+            for n in range(count):
+                (Path(tmp) / str(n)).mkdir()
+                proc = PodiumProcess(Path(tmp) / str(n))
+                proc.db = db or f"sqlite:///{Path(tmp) / 'podium.db'}"
+                log(f"starting podium on {proc.url} with {proc.db}")
+                procs.append(proc.start())
+            yield procs
         finally:
-            proc.stop()
+            for proc in procs:
+                proc.stop()
 
 
 def client_session() -> aiohttp.ClientSession:
@@ -378,27 +419,28 @@ def client_session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60))
 
 
-async def bounded(args: argparse.Namespace, proc: PodiumProcess) -> dict[str, Any]:
+async def bounded(args: argparse.Namespace, procs: list[PodiumProcess]) -> dict[str, Any]:
     try:
-        return await asyncio.wait_for(benchmark(args, proc), args.timeout)
+        return await asyncio.wait_for(benchmark(args, procs), args.timeout)
     except TimeoutError as exc:
         raise BenchmarkFailed(f"did not finish within --timeout {args.timeout}s") from exc
 
 
-async def benchmark(args: argparse.Namespace, proc: PodiumProcess) -> dict[str, Any]:
-    assert proc.proc is not None
+async def benchmark(args: argparse.Namespace, procs: list[PodiumProcess]) -> dict[str, Any]:
+    pids = [p.proc.pid for p in procs if p.proc is not None]
     async with client_session() as session:
         run = Run(
-            api=proc.api,
+            apis=[p.api for p in procs],
             session=session,
             workflow_name=f"bench_throughput_{uuid.uuid4().hex[:8]}",
             workflows=args.workflows,
             tasks=args.tasks,
             batch=args.batch,
             rate=args.rate,
+            preload=args.preload,
         )
         await register(run)
-        with RssSampler(proc.proc.pid) as rss:
+        with RssSampler(pids) as rss:
             server_cpu, client_cpu = rss.cpu_seconds(), time.process_time()
             await drive(run, args.workers)
             server_cpu, client_cpu = (
@@ -419,9 +461,9 @@ async def benchmark(args: argparse.Namespace, proc: PodiumProcess) -> dict[str, 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        with server(args.db) as proc:
-            info = context(args, proc.db)
-            measured = asyncio.run(bounded(args, proc))
+        with servers(args.db, args.nodes) as procs:
+            info = context(args, procs[0].db)
+            measured = asyncio.run(bounded(args, procs))
     except (BenchmarkFailed, AssertionError, aiohttp.ClientError, TimeoutError) as exc:
         reason = f"{type(exc).__name__}: {exc}"
         log(f"FAILED: {reason}")

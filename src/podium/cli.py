@@ -41,6 +41,12 @@ def server(
     migrate: Annotated[
         bool, typer.Option(envvar="PODIUM_MIGRATE", help="Apply migrations at start")
     ] = True,
+    db_pool_size: Annotated[
+        int,
+        typer.Option(
+            envvar="PODIUM_DB_POOL_SIZE", min=1, help="Most PostgreSQL connections of this node"
+        ),
+    ] = 10,
     sweep_interval: Annotated[
         float, typer.Option(envvar="PODIUM_SWEEP_INTERVAL", help="Seconds between timeout sweeps")
     ] = 1.0,
@@ -109,6 +115,7 @@ def server(
         log_level=log_level,
         sqlite_synchronous=sqlite_synchronous.upper(),
         migrate=migrate,
+        db_pool_size=db_pool_size,
         sweep_interval=sweep_interval,
         max_payload_bytes=max_payload_bytes,
         access_log=access_log,

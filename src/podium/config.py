@@ -26,6 +26,8 @@ class Settings:
     log_level: str = "INFO"
     sqlite_synchronous: str = "NORMAL"
     migrate: bool = True
+    db_pool_size: int = 10
+    """Most PostgreSQL connections one node opens (a transaction holds one while it runs)."""
     sweep_interval: float = 1.0
     max_payload_bytes: int = 10 * 1024 * 1024
     max_poll_timeout_ms: int = 5000

@@ -22,7 +22,7 @@ from podium.services import Limits, ServiceContext, Services, build_services
 from podium.store import Store
 
 if TYPE_CHECKING:
-    from podium.store.postgres.notify import PostgresNotifier
+    from podium.store.postgres.notify import PostgresListener
 from podium.store.sqlite import SqliteStore
 from podium.systasks.http import OutboundGuard
 
@@ -49,7 +49,7 @@ def make_store(settings: Settings) -> Store:
             from podium.store.postgres import PostgresStore
         except ImportError as exc:  # the optional dependency
             raise SystemExit("PostgreSQL needs: pip install 'podium[postgres]'") from exc
-        return PostgresStore(settings.db, migrate=settings.migrate)
+        return PostgresStore(settings.db, max_size=settings.db_pool_size, migrate=settings.migrate)
     raise SystemExit(
         f"Unsupported database URL: {settings.db!r} (try sqlite:///podium.db or memory://)"
     )
@@ -73,37 +73,42 @@ def build_app(settings: Settings) -> FastAPI:
     except MissingDependency as exc:
         raise SystemExit(str(exc)) from exc
     svc = build_services(ctx, sweep_interval_s=settings.sweep_interval, guard=guard, buses=buses)
-    notifier = _notifier(settings)
-    if notifier is not None:
-        ctx.broadcast = notifier.publish
     app = create_app(svc, settings, metrics)
-    app.router.lifespan_context = _lifespan(svc, settings, notifier)
+    app.router.lifespan_context = _lifespan(svc, settings, _listener(store))
     return app
 
 
-def _notifier(settings: Settings) -> PostgresNotifier | None:
+def _listener(store: Store) -> PostgresListener | None:
     """Several nodes share one PostgreSQL: their long polls wake through LISTEN/NOTIFY."""
-    if not settings.db.startswith(("postgres://", "postgresql://")):
+    if store.name != "postgres":
         return None
-    from podium.store.postgres.notify import PostgresNotifier
+    from podium.store.postgres import PostgresStore
 
-    return PostgresNotifier(settings.db)
+    assert isinstance(store, PostgresStore)
+    return store.listener()
 
 
 def _lifespan(  # type: ignore[no-untyped-def]
-    svc: Services, settings: Settings, notifier: PostgresNotifier | None
+    svc: Services, settings: Settings, listener: PostgresListener | None
 ):
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await svc.ctx.store.open()
+        if not settings.migrate:
+            missing = await svc.ctx.store.pending_migrations()
+            if missing:
+                await svc.ctx.store.close()
+                message = f"the database lacks migrations {missing}: run `podium db migrate`"
+                log.error(message, extra={"action": "schema_behind", "missing": missing})
+                raise RuntimeError(message)
         wakeups = svc.ctx.wakeups
         runs: dict[str, Callable[[], Awaitable[None]]] = {
             "sweeper": svc.sweeper.run,
             "system-task-runner": svc.runner.run,
             "event-processor": svc.event_processor.run,
         }
-        if notifier is not None:
-            runs["listen"] = partial(notifier.listen, wakeups.notify, wakeups.notify_all)
+        if listener is not None:
+            runs["listen"] = partial(listener.listen, wakeups.notify, wakeups.notify_all)
         if settings.demo:
             from podium.demo import load_demo, run_demo_workers
 
@@ -120,8 +125,6 @@ def _lifespan(  # type: ignore[no-untyped-def]
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop
             await svc.event_processor.buses.close()
-            if notifier is not None:
-                await notifier.close()
             await svc.ctx.store.close()
             log.info("server stopped", extra={"action": "server_stopped"})
 

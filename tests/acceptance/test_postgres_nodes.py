@@ -116,3 +116,56 @@ def test_a_node_recovers_by_itself_when_the_database_drops_its_connections(
     long_poll_woken_from(a, b, "pg_lease", "reconnecting", "w2")  # LISTEN is back on node a
     for node in (a, b):
         assert "loop_crashed" not in node.log_path.read_text(errors="replace")
+
+
+def test_a_definition_changed_on_one_node_is_used_by_the_others_at_once(
+    nodes: tuple[PodiumProcess, PodiumProcess],
+) -> None:
+    a, b = nodes
+
+    def define(task_name: str) -> None:
+        definition = {
+            "name": "evolving",
+            "version": 1,
+            "tasks": [{"name": task_name, "taskReferenceName": "only"}],
+        }
+        answer = httpx.put(f"{a.api}/metadata/workflow", json=[definition])
+        assert answer.status_code == 200, answer.text
+
+    def first_task_type() -> str:
+        workflow_id = httpx.post(f"{b.api}/workflow", json={"name": "evolving"}).text
+        found = httpx.get(f"{b.api}/workflow/{workflow_id}").json()
+        return str(found["tasks"][0]["taskType"])
+
+    define("old_step")
+    assert first_task_type() == "old_step"  # node b has now prepared (cached) version 1
+    define("new_step")  # changed through node a
+    assert wait_for(
+        lambda: first_task_type() == "new_step", 5, "node b to start the new definition"
+    )
+
+
+def test_a_domain_polled_through_one_node_is_active_on_the_others(
+    nodes: tuple[PodiumProcess, PodiumProcess],
+) -> None:
+    a, b = nodes
+    definition = {
+        "name": "domains_across_nodes",
+        "version": 1,
+        "tasks": [{"name": "pg_domain_work", "taskReferenceName": "w"}],
+    }
+    assert httpx.post(f"{a.api}/metadata/workflow", json=definition).status_code == 200
+    # Blue workers poll node a only.
+    polled = httpx.get(
+        f"{a.api}/tasks/poll/pg_domain_work", params={"workerid": "blue-1", "domain": "blue"}
+    )
+    assert polled.status_code in (200, 204)
+
+    def domain_chosen_by_b() -> str | None:
+        start = {"name": "domains_across_nodes", "taskToDomain": {"*": "blue,NO_DOMAIN"}}
+        workflow_id = httpx.post(f"{b.api}/workflow", json=start).text
+        found = httpx.get(f"{b.api}/workflow/{workflow_id}").json()
+        domain = found["tasks"][0].get("domain")
+        return None if domain is None else str(domain)
+
+    assert wait_for(lambda: domain_chosen_by_b() == "blue", 10, "node b to route to blue")

@@ -128,3 +128,18 @@ def test_poll_data_keeps_the_last_poll_per_queue_and_domain(run: Run) -> None:
             assert await tx.poll_data("never") == []
 
     run(scenario)
+
+
+def test_pop_tasks_returns_the_tasks_in_queue_order_and_drops_orphans(run: Run) -> None:
+    async def scenario(store: Store) -> None:
+        async with store.transaction() as tx:
+            await tx.insert_tasks([task("a", seq=1), task("b", seq=2)], [0, 0])
+            await tx.push([entry("a", 20), entry("b", 10), entry("ghost", 5)])
+        async with store.transaction() as tx:
+            popped = await tx.pop_tasks("q", 5, now=100)
+            assert [t.taskId for t in popped] == ["b", "a"]
+            assert popped[0].status is TaskStatus.SCHEDULED
+            assert await tx.queued_task_ids("q") == []  # the orphan entry is gone too
+            assert await tx.pop_tasks("q", 0, now=100) == []
+
+    run(scenario)

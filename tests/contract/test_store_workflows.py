@@ -72,8 +72,14 @@ def test_inserting_an_existing_execution_is_a_conflict(run: Run) -> None:
             await tx.insert_workflow(workflow("wf-1"))
             with pytest.raises(Conflict):
                 await tx.insert_workflow(workflow("wf-1"))
-            with pytest.raises(Conflict):
-                await tx.insert_tasks([task("t1"), task("t1")], [0, 0])
+        # A duplicate task id fails its whole unit (PostgreSQL reports it at commit at the
+        # latest) and leaves nothing behind.
+        with pytest.raises(Conflict):
+            async with store.transaction() as tx:
+                await tx.insert_tasks([task("t2"), task("t1"), task("t1")], [0, 0, 0])
+        async with store.transaction() as tx:
+            assert await tx.get_tasks(["t1", "t2"]) == []
+            assert await tx.get_workflow("wf-1") is not None
 
     run(scenario)
 

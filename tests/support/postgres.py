@@ -6,7 +6,6 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import psycopg
 import pytest
@@ -39,15 +38,14 @@ def postgres_database() -> Iterator[str]:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def terminate_connections(url: str, keep: psycopg.AsyncConnection[Any] | None = None) -> int:
-    """End every server backend connected to the database of `url` (as a restart would), but
-    the one of `keep`. Returns how many were ended; other databases are untouched."""
+def terminate_connections(url: str) -> int:
+    """End every server backend connected to the database of `url`, as a restart would, and
+    wait until they have gone. Returns how many were ended; other databases are untouched."""
     server, database = url.rsplit("/", 1)
-    spared = keep.info.backend_pid if keep is not None else 0
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
         rows = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid() AND pid <> %s",
-            (database, spared),
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
         ).fetchall()
     return sum(1 for (ended,) in rows if ended)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podium.events.bus import EventBuses
-from podium.services.context import Limits, ServiceContext, Wakeups
+from podium.services.context import (
+    DEFINITIONS_CHANGED,
+    HANDLERS_CHANGED,
+    Limits,
+    ServiceContext,
+    Wakeups,
+)
 from podium.services.decisions import Decisions
 from podium.services.event_processing import EventActions, EventProcessor, WatchedEventHandlers
 from podium.services.events import EventHandlerService
@@ -61,6 +67,8 @@ def build_services(
 ) -> Services:
     """Wire the use cases around one context (`buses`: where EVENT tasks and handlers go)."""
     plans = Plans()
+    # Every node drops its prepared-definition cache when any node changes a definition.
+    ctx.wakeups.on(DEFINITIONS_CHANGED, plans.invalidate)
     decisions = Decisions(ctx)
     starter = Starter(ctx, plans, decisions)
     tasks = TaskService(ctx, plans, decisions)
@@ -74,16 +82,17 @@ def build_services(
     task_admin = TaskAdmin(ctx, tasks)
     actions = EventActions(ctx, starter, tasks, task_admin, operations)
     processor = EventProcessor(ctx, EventHandlerService(ctx), buses, actions)
+    ctx.wakeups.on(HANDLERS_CHANGED, processor.handlers_changed)
     return Services(
         ctx=ctx,
-        metadata=MetadataService(ctx, plans),
+        metadata=MetadataService(ctx),
         workflows=workflows,
         operations=operations,
         tasks=tasks,
         task_admin=task_admin,
         sweeper=Sweeper(ctx, operations, sweep_interval_s),
         tester=WorkflowTester(workflows, tasks),
-        events=WatchedEventHandlers(ctx, on_change=processor.handlers_changed),
+        events=WatchedEventHandlers(ctx),
         event_processor=processor,
         runner=runner,
     )

@@ -7,13 +7,24 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from podium.services.observer import NullObserver, Observer
 from podium.store import Store
 
-__all__ = ["Limits", "ServiceContext", "Wakeups", "epoch_ms"]
+__all__ = [
+    "DEFINITIONS_CHANGED",
+    "HANDLERS_CHANGED",
+    "Limits",
+    "ServiceContext",
+    "Wakeups",
+    "epoch_ms",
+]
+
+# Keys announced when what every node caches changes (on PostgreSQL, to every node).
+DEFINITIONS_CHANGED = "changed:definitions"
+HANDLERS_CHANGED = "changed:event-handlers"
 
 
 def epoch_ms() -> int:
@@ -23,21 +34,29 @@ def epoch_ms() -> int:
 class Wakeups:
     """Wakes coroutines waiting on a key (a queue name, or `wf:<id>`) once work commits there.
 
-    Long polls wait here instead of re-querying the database in a loop.
+    Long polls wait here instead of re-querying the database in a loop. Listeners (`on`) are
+    called for every notification of their key, e.g. to drop a cache when definitions change.
     """
 
     def __init__(self) -> None:
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+        self._listeners: dict[str, list[Callable[[], None]]] = {}
+
+    def on(self, key: str, listener: Callable[[], None]) -> None:
+        self._listeners.setdefault(key, []).append(listener)
 
     def notify(self, keys: Iterable[str]) -> None:
         for key in keys:
+            for listener in self._listeners.get(key, ()):
+                listener()
             for fut in self._waiters.pop(key, ()):
                 if not fut.done():
                     fut.set_result(None)
 
     def notify_all(self) -> None:
-        """Wake every waiter: what they wait for may have happened unannounced."""
-        self.notify(list(self._waiters))
+        """Wake every waiter and listener: notifications may have been missed (a lost
+        connection to the other nodes), so everyone looks again."""
+        self.notify([*self._listeners, *self._waiters])
 
     async def wait_any(self, keys: list[str], timeout_s: float) -> bool:
         """Wait until any of `keys` is notified or the timeout passes."""
@@ -93,8 +112,6 @@ class ServiceContext:
     node: str = field(default_factory=_node_name)
     env: Mapping[str, str] = field(default_factory=dict)
     last_polls: dict[tuple[str, str], int] = field(default_factory=dict)
-    broadcast: Callable[[set[str]], Awaitable[None]] | None = None
-    """Tells the other nodes what committed work touched (PostgreSQL LISTEN/NOTIFY)."""
     reject_stale_updates: bool = True
     """Refuse (409) results for attempts that are no longer live; False acknowledges them
     without applying them, as Conductor does (they are recorded in the history either way)."""

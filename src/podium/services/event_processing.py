@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,13 +28,13 @@ from podium.model.definitions import ConductorModel
 from podium.model.events import Action, ActionType, EventHandler
 from podium.model.executions import HistoryEvent, Task
 from podium.model.requests import StartWorkflowRequest, TaskResult, TaskResultStatus
-from podium.services.context import ServiceContext
+from podium.services.context import HANDLERS_CHANGED, ServiceContext
 from podium.services.events import EventHandlerService
 from podium.services.operations import Operations
 from podium.services.starting import Starter
 from podium.services.taskadmin import TaskAdmin
 from podium.services.tasks import TaskService
-from podium.services.unit import unit_of_work
+from podium.services.unit import announce, unit_of_work
 
 __all__ = ["EventActions", "EventExecution", "EventProcessor", "WatchedEventHandlers"]
 
@@ -57,21 +56,17 @@ class _NotYet(PodiumError):
 class WatchedEventHandlers(EventHandlerService):
     """The handler definitions, telling the processor at once when they change."""
 
-    def __init__(self, ctx: ServiceContext, on_change: Callable[[], None]) -> None:
-        super().__init__(ctx)
-        self.on_change = on_change
-
     async def add(self, handler: EventHandler) -> None:
         await super().add(handler)
-        self.on_change()
+        await announce(self.ctx, {HANDLERS_CHANGED})
 
     async def update(self, handler: EventHandler) -> None:
         await super().update(handler)
-        self.on_change()
+        await announce(self.ctx, {HANDLERS_CHANGED})
 
     async def remove(self, name: str) -> None:
         await super().remove(name)
-        self.on_change()
+        await announce(self.ctx, {HANDLERS_CHANGED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +187,7 @@ class EventActions:
         if not workflow_id or not ref:
             raise BadRequest("complete_task and fail_task need taskId or workflowId+taskRefName")
         async with unit_of_work(self.ctx) as unit:
-            wf = await unit.tx.get_workflow(str(workflow_id))
+            wf = await unit.tx.get_workflow(str(workflow_id), lock=False)
             if wf is None:
                 raise NotFound(f"No such workflow found by id: {workflow_id}")
             latest = (await unit.tx.latest_tasks(wf.workflowId, [ref])).get(ref)

@@ -7,9 +7,8 @@ from typing import Any
 from podium.errors import Conflict, NotFound, ValidationFailed, Violation
 from podium.expr.javascript import JAVASCRIPT_EVALUATORS, syntax_error
 from podium.model.definitions import TaskDef, WorkflowDef, WorkflowTask
-from podium.services.context import ServiceContext
-from podium.services.plans import Plans
-from podium.services.unit import unit_of_work
+from podium.services.context import DEFINITIONS_CHANGED, ServiceContext
+from podium.services.unit import announce, unit_of_work
 from podium.store import JSON
 
 __all__ = ["MetadataService", "check_scripts"]
@@ -48,9 +47,8 @@ def _scripts(wt: WorkflowTask) -> list[tuple[str, str]]:
 class MetadataService:
     """Definitions are validated by the caller (the model); this stores and serves them."""
 
-    def __init__(self, ctx: ServiceContext, plans: Plans) -> None:
+    def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        self.plans = plans
 
     async def register_workflow(
         self, definition: WorkflowDef, *, overwrite: bool, actor: str = "api"
@@ -63,7 +61,7 @@ class MetadataService:
                     f"Workflow with {definition.name}.{definition.version} already exists!"
                 )
             await unit.tx.put_workflow_def(self._stamp(definition, existing, actor))
-        self.plans.invalidate()
+        await announce(self.ctx, {DEFINITIONS_CHANGED})
 
     async def upsert_workflows(self, definitions: list[WorkflowDef], *, actor: str = "api") -> JSON:
         done: list[str] = []
@@ -74,7 +72,7 @@ class MetadataService:
                 existing = await unit.tx.get_workflow_def(definition.name, definition.version)
                 await unit.tx.put_workflow_def(self._stamp(definition, existing, actor))
                 done.append(definition.name)
-        self.plans.invalidate()
+        await announce(self.ctx, {DEFINITIONS_CHANGED})
         return {
             "bulkErrorResults": {},
             "bulkSuccessfulResults": done,
@@ -109,7 +107,7 @@ class MetadataService:
         async with unit_of_work(self.ctx) as unit:
             if not await unit.tx.delete_workflow_def(name, version):
                 raise NotFound(f"No such workflow found by name: {name}, version: {version}")
-        self.plans.invalidate()
+        await announce(self.ctx, {DEFINITIONS_CHANGED})
 
     async def register_tasks(self, definitions: list[TaskDef], *, actor: str = "api") -> None:
         now = self.ctx.clock()
@@ -121,7 +119,7 @@ class MetadataService:
                 body.pop("updateTime", None)
                 body.pop("updatedBy", None)
                 await unit.tx.put_task_def(body)
-        self.plans.invalidate()
+        await announce(self.ctx, {DEFINITIONS_CHANGED})
 
     async def update_task(self, td: TaskDef, *, actor: str = "api") -> None:
         async with unit_of_work(self.ctx) as unit:
@@ -134,7 +132,7 @@ class MetadataService:
             body["updateTime"] = self.ctx.clock()
             body["updatedBy"] = body.get("updatedBy") or actor
             await unit.tx.put_task_def({k: v for k, v in body.items() if v is not None})
-        self.plans.invalidate()
+        await announce(self.ctx, {DEFINITIONS_CHANGED})
 
     async def get_task(self, name: str) -> JSON:
         async with unit_of_work(self.ctx) as unit:
@@ -151,4 +149,4 @@ class MetadataService:
         async with unit_of_work(self.ctx) as unit:
             if not await unit.tx.delete_task_def(name):
                 raise NotFound(f"No such taskType found by name: {name}")
-        self.plans.invalidate()
+        await announce(self.ctx, {DEFINITIONS_CHANGED})

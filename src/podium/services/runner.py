@@ -169,7 +169,7 @@ class SystemTaskRunner:
     async def _event(self, task: Task) -> Outcome | None:
         """EVENT: publish the task input (plus where it comes from) to the sink's queue."""
         async with unit_of_work(self.ctx) as unit:
-            wf = await unit.tx.get_workflow(task.workflowInstanceId)
+            wf = await unit.tx.get_workflow(task.workflowInstanceId, lock=False)
         if wf is None:
             return None
         defined = task.workflowTask or {}
@@ -183,17 +183,20 @@ class SystemTaskRunner:
             "correlationId": wf.correlationId,
             "taskToDomain": wf.taskToDomain,
         }
+        output = {**payload, "event_produced": event}
+        waits = bool(defined.get("asyncComplete") or task.inputData.get("asyncComplete"))
+        if waits:
+            # Stays IN_PROGRESS until an event handler or an API call completes it; the output
+            # is recorded before publishing, since a handler may complete the task at once.
+            await self._report(task, (TaskResultStatus.IN_PROGRESS, output, None))
         try:
             await self.buses.publish(event, payload)
         except EventBusError as exc:
             return TaskResultStatus.FAILED, {}, exc.message
-        output = {**payload, "event_produced": event}
-        if not (defined.get("asyncComplete") or task.inputData.get("asyncComplete")):
+        if not waits:
             return TaskResultStatus.COMPLETED, output, None
-        # asyncComplete: stays IN_PROGRESS until an event handler or an API call completes it.
-        await self._report(task, (TaskResultStatus.IN_PROGRESS, output, None))
         async with unit_of_work(self.ctx) as unit:
-            await unit.tx.unqueue([task.taskId])
+            await unit.tx.unqueue([task.taskId])  # published: no re-run after the lease
         return None
 
     async def _start_workflow(self, task: Task) -> Outcome:
@@ -201,7 +204,7 @@ class SystemTaskRunner:
         if not isinstance(raw, dict):
             return TaskResultStatus.FAILED, {}, "START_WORKFLOW needs a startWorkflow request"
         async with unit_of_work(self.ctx) as unit:
-            parent = await unit.tx.get_workflow(task.workflowInstanceId)
+            parent = await unit.tx.get_workflow(task.workflowInstanceId, lock=False)
         inherited = {
             "correlationId": raw.get("correlationId") or (parent.correlationId if parent else None),
             "taskToDomain": raw.get("taskToDomain") or (parent.taskToDomain if parent else {}),
@@ -225,9 +228,9 @@ class SystemTaskRunner:
         )
         try:
             async with unit_of_work(self.ctx) as unit:
-                if await unit.tx.get_workflow(child_id) is None:
+                if await unit.tx.get_workflow(child_id, lock=False) is None:
                     request = self._child_request(
-                        task, await unit.tx.get_workflow(task.workflowInstanceId)
+                        task, await unit.tx.get_workflow(task.workflowInstanceId, lock=False)
                     )
                     await self.starter.start(
                         unit,

@@ -3,7 +3,8 @@
 Every timeout is stored as a due time next to the row it concerns (task `check_at`, workflow
 `timeout_at`), so the sweeper only asks the database what is due now and decides those
 executions, one transaction each. Delays (retries, callbacks, start delays) need no sweeper:
-queue entries become visible by themselves.
+queue entries become visible by themselves. Each sweep also reads the shared poll data, so a
+domain whose workers poll another node counts as active here too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import logging
 
 from podium.errors import PodiumError
+from podium.model.executions import PollData
 from podium.services.context import ServiceContext
 from podium.services.operations import Operations
 from podium.services.unit import unit_of_work
@@ -33,6 +35,8 @@ class Sweeper:
         """Decide every due execution (up to `batch`); returns how many were decided."""
         async with unit_of_work(self.ctx) as unit:
             due = await unit.tx.due_workflows(self.ctx.clock(), batch)
+            polls = await unit.tx.poll_data(None)
+        self._learn_polls(polls)
         for workflow_id in due:
             try:
                 await self.operations.decide(workflow_id, actor="sweeper")
@@ -47,6 +51,13 @@ class Sweeper:
                     },
                 )
         return len(due)
+
+    def _learn_polls(self, polls: list[PollData]) -> None:
+        """Domains polled through other nodes are active here too (they share poll data)."""
+        seen = self.ctx.last_polls
+        for poll in polls:
+            key = (poll.queueName, poll.domain or "")
+            seen[key] = max(seen.get(key, 0), poll.lastPollTime)
 
     async def run(self) -> None:
         """Sweep forever, every `interval_s` (sooner while there is a backlog)."""

@@ -29,10 +29,12 @@ class SystemTasks:
         now = self.ctx.clock()
         async with unit_of_work(self.ctx) as unit:
             tx = unit.tx
-            ids = await tx.pop(queue, count, now)
             claimed: list[Task] = []
-            for task in await tx.get_tasks(ids):
-                wf = await tx.get_workflow(task.workflowInstanceId)
+            for task in await tx.pop_tasks(queue, count, now):
+                # Not locked: waiting for a workflow while holding queue rows could deadlock
+                # with a decision that holds the workflow and deletes those rows. A terminate
+                # racing this claim still cancels the task; the runner's report is then refused.
+                wf = await tx.get_workflow(task.workflowInstanceId, lock=False)
                 if task.status.terminal or wf is None or wf.status.terminal:
                     continue
                 before = task.status

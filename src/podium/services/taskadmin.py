@@ -86,7 +86,7 @@ class TaskAdmin:
 
     async def _live_by_ref(self, workflow_id: str, ref: str) -> Task | None:
         async with unit_of_work(self.ctx) as unit:
-            wf = await unit.tx.get_workflow(workflow_id)
+            wf = await unit.tx.get_workflow(workflow_id, lock=False)
             if wf is None:
                 raise NotFound(f"No such workflow found by id: {workflow_id}")
             for task in await unit.tx.pending_tasks(workflow_id):
@@ -101,7 +101,7 @@ class TaskAdmin:
         sub-workflows; None when nothing waits."""
         result_status = _result_status(status)
         async with unit_of_work(self.ctx) as unit:
-            if await unit.tx.get_workflow(workflow_id) is None:
+            if await unit.tx.get_workflow(workflow_id, lock=False) is None:
                 raise NotFound(f"No such workflow found by id: {workflow_id}")
             pending = await unit.tx.pending_tasks(workflow_id)
         for task in pending:

@@ -81,12 +81,12 @@ class TaskService:
         now = self.ctx.clock()
         await self._record_poll(unit, task_type, domain, worker_id, now)
         queue = queue_name(task_type, domain)
-        ids = await tx.pop(queue, count, now)
-        if not ids:
+        popped = await tx.pop_tasks(queue, count, now)
+        if not popped:
             return []
         claimed: list[Task] = []
         postponed: list[QueueEntry] = []
-        for task in await tx.get_tasks(ids):
+        for task in popped:
             if task.status is not TaskStatus.SCHEDULED:
                 continue
             if await self._limited(unit, task, len(claimed)):

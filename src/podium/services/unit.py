@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from podium.services.context import ServiceContext
 from podium.store import Tx
 
-__all__ = ["Unit", "unit_of_work"]
+__all__ = ["Unit", "announce", "unit_of_work"]
 
 
 @dataclass(slots=True)
@@ -31,8 +31,14 @@ async def unit_of_work(ctx: ServiceContext) -> AsyncIterator[Unit]:
     async with ctx.store.transaction() as tx:
         unit = Unit(tx)
         yield unit
+        if unit.wake:
+            await tx.announce(unit.wake)  # other nodes hear it only if this commits
     ctx.wakeups.notify(unit.wake)
-    if unit.wake and ctx.broadcast is not None:
-        await ctx.broadcast(unit.wake)
     for call in unit.reports:
         call()
+
+
+async def announce(ctx: ServiceContext, keys: set[str]) -> None:
+    """Wake the waiters on `keys`, on this node and on every other."""
+    async with unit_of_work(ctx) as unit:
+        unit.wake.update(keys)

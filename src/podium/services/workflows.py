@@ -64,7 +64,7 @@ class WorkflowService:
 
     async def get(self, workflow_id: str, *, include_tasks: bool) -> tuple[Workflow, list[Task]]:
         async with unit_of_work(self.ctx) as unit:
-            wf = await unit.tx.get_workflow(workflow_id)
+            wf = await unit.tx.get_workflow(workflow_id, lock=False)
             if wf is None:
                 raise NotFound(f"No such workflow found by id: {workflow_id}")
             tasks = await unit.tx.workflow_tasks(workflow_id) if include_tasks else []
@@ -159,7 +159,7 @@ class WorkflowService:
         page: list[Workflow] = []
         for workflow_id in ids[request.start : request.start + request.size]:
             async with unit_of_work(self.ctx) as unit:
-                wf = await unit.tx.get_workflow(workflow_id)
+                wf = await unit.tx.get_workflow(workflow_id, lock=False)
             if wf is not None:
                 page.append(wf)
         return Page(len(ids), page)
@@ -167,7 +167,7 @@ class WorkflowService:
     async def history(self, workflow_id: str) -> list[HistoryEvent]:
         async with unit_of_work(self.ctx) as unit:
             events = await unit.tx.workflow_history(workflow_id)
-            if not events and await unit.tx.get_workflow(workflow_id) is None:
+            if not events and await unit.tx.get_workflow(workflow_id, lock=False) is None:
                 raise NotFound(f"No such workflow found by id: {workflow_id}")
         return events
 

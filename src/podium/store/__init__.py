@@ -10,7 +10,7 @@ them is the model's job, storing them is ours.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -95,8 +95,10 @@ class Tx(Protocol):
         """Store the new state of an existing execution."""
         ...
 
-    async def get_workflow(self, workflow_id: str) -> Workflow | None:
-        """One execution (without tasks); in PostgreSQL the row is locked for this Tx."""
+    async def get_workflow(self, workflow_id: str, *, lock: bool = True) -> Workflow | None:
+        """One execution (without tasks). With `lock` (PostgreSQL) its row stays locked until
+        this Tx ends, so decisions on one execution serialise across nodes; reads that change
+        nothing pass `lock=False` and neither wait for nor block a decision."""
         ...
 
     async def delete_workflow(self, workflow_id: str) -> None:
@@ -138,7 +140,10 @@ class Tx(Protocol):
 
     # -- tasks -------------------------------------------------------------------------------
     async def insert_tasks(self, tasks: Sequence[Task], check_at: Sequence[int]) -> None:
-        """Store new task attempts, each with the time its timeouts must next be checked."""
+        """Store new task attempts, each with the time its timeouts must next be checked.
+
+        A duplicate id fails the whole unit with Conflict (raised here, or by PostgreSQL when
+        the unit reads again or commits)."""
         ...
 
     async def update_tasks(self, tasks: Sequence[Task], check_at: Sequence[int]) -> None:
@@ -201,6 +206,15 @@ class Tx(Protocol):
         """Take up to `count` visible task ids from a queue, highest priority then oldest."""
         ...
 
+    async def pop_tasks(self, queue: str, count: int, now: int) -> list[Task]:
+        """Take up to `count` visible entries of a queue and return their tasks, locked.
+
+        Order as `pop`. An entry whose task row another open transaction holds (another node
+        deciding that workflow) is left in the queue, not returned, so a claim never waits
+        on, nor overwrites, a concurrent decision; an entry without a task row is dropped.
+        """
+        ...
+
     async def unqueue(self, task_ids: Sequence[str]) -> None:
         """Remove the queue entries of these tasks, if any."""
         ...
@@ -236,6 +250,11 @@ class Tx(Protocol):
 
     async def task_logs(self, task_id: str) -> list[tuple[str, int]]:
         """A task's log lines, oldest first."""
+        ...
+
+    async def announce(self, keys: Iterable[str]) -> None:
+        """Tell the other nodes sharing this database, once this Tx commits, that work under
+        these wake-up keys changed (PostgreSQL NOTIFY; nothing for single-node stores)."""
         ...
 
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:

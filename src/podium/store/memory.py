@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 
 from podium.errors import Conflict, StoreUnavailable
@@ -87,7 +87,7 @@ class MemoryTx(MemoryDefinitions, MemoryEventHandlers):
         if workflow.workflowId in self.state.workflows:  # UPDATE of a missing row: no-op
             self.state.workflows.put(workflow.workflowId, WorkflowRow.of(workflow))
 
-    async def get_workflow(self, workflow_id: str) -> Workflow | None:
+    async def get_workflow(self, workflow_id: str, *, lock: bool = True) -> Workflow | None:
         row = self.state.workflows.get(workflow_id)
         return row.load() if row else None
 
@@ -248,6 +248,9 @@ class MemoryTx(MemoryDefinitions, MemoryEventHandlers):
             self.state.queue.pop(task_id)
         return taken
 
+    async def pop_tasks(self, queue: str, count: int, now: int) -> list[Task]:
+        return await self.get_tasks(await self.pop(queue, count, now))
+
     async def unqueue(self, task_ids: Sequence[str]) -> None:
         for task_id in task_ids:
             self.state.queue.pop(task_id)
@@ -296,6 +299,9 @@ class MemoryTx(MemoryDefinitions, MemoryEventHandlers):
 
     async def task_logs(self, task_id: str) -> list[tuple[str, int]]:
         return list(self.state.logs.get(task_id) or ())
+
+    async def announce(self, keys: Iterable[str]) -> None:
+        """One process owns this database: there is no other node to tell."""
 
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:
         for event in events:

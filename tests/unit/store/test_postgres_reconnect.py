@@ -1,4 +1,4 @@
-"""The PostgreSQL store and notifier recover by themselves when the server drops their connections.
+"""The PostgreSQL store and listener recover by themselves when the server drops their connections.
 
 `pg_terminate_backend` on a per-test database does to the connections what a database restart
 does, without disturbing anyone else sharing the server.
@@ -14,7 +14,7 @@ import pytest
 
 from podium.errors import StoreUnavailable
 from podium.store.postgres import PostgresStore
-from podium.store.postgres.notify import PostgresNotifier
+from podium.store.postgres.notify import CHANNEL, PostgresListener, notification_payloads
 from tests.support.postgres import postgres_database, terminate_connections
 
 
@@ -78,41 +78,25 @@ def test_a_connection_lost_inside_a_unit_fails_that_unit_as_store_unavailable(ur
 
 def test_listen_reconnects_resyncs_and_delivers_again(url: str) -> None:
     async def scenario() -> None:
-        notifier = PostgresNotifier(url, retry_s=0.05)
+        listener = PostgresListener(url, origin="node-a", retry_s=0.05)
         delivered: list[list[str]] = []
         resyncs = asyncio.Queue[None]()
         listening = asyncio.create_task(
-            notifier.listen(delivered.append, lambda: resyncs.put_nowait(None))
+            listener.listen(delivered.append, lambda: resyncs.put_nowait(None))
         )
         try:
             await asyncio.wait_for(resyncs.get(), 5)  # connected (a first resync is harmless)
             terminate_connections(url)
             # Notifications sent while it was away are lost: the resync wakes every local poll.
             await asyncio.wait_for(resyncs.get(), 5)
-            await notifier.publish(["queue_a"])
+            async with await psycopg.AsyncConnection.connect(url, autocommit=True) as other:
+                for payload in notification_payloads("node-b", ["queue_a"]):
+                    await other.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
             await _wait_until(lambda: ["queue_a"] in delivered)
         finally:
             listening.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await listening
-            await notifier.close()
-
-    asyncio.run(scenario())
-
-
-def test_publish_moves_to_a_new_connection_when_its_own_was_dropped(url: str) -> None:
-    async def scenario() -> None:
-        notifier = PostgresNotifier(url)
-        try:
-            await notifier.publish(["first"])
-            async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-                await conn.execute("LISTEN podium_wake")
-                terminate_connections(url, keep=conn)
-                await notifier.publish(["second"])
-                note = await anext(conn.notifies(timeout=5))
-                assert note.payload == '["second"]'
-        finally:
-            await notifier.close()
 
     asyncio.run(scenario())
 

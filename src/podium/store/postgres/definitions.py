@@ -43,7 +43,7 @@ class DefinitionsMixin(PgBase):
 
     async def delete_workflow_def(self, name: str, version: int) -> bool:
         return (
-            await self._run(
+            await self._count(
                 "DELETE FROM workflow_def WHERE name=%s AND version=%s", (name, version)
             )
             > 0
@@ -65,7 +65,7 @@ class DefinitionsMixin(PgBase):
         )
 
     async def delete_task_def(self, name: str) -> bool:
-        return await self._run("DELETE FROM task_def WHERE name=%s", (name,)) > 0
+        return await self._count("DELETE FROM task_def WHERE name=%s", (name,)) > 0
 
     async def put_snapshot(self, digest: str, body: bytes) -> None:
         await self._run(

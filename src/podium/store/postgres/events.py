@@ -43,4 +43,4 @@ class EventHandlersMixin(PgBase):
         )
 
     async def delete_event_handler(self, name: str) -> bool:
-        return await self._run("DELETE FROM event_handler WHERE name=%s", (name,)) > 0
+        return await self._count("DELETE FROM event_handler WHERE name=%s", (name,)) > 0

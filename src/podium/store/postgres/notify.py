@@ -1,11 +1,11 @@
 """Wake-ups across nodes: LISTEN/NOTIFY on one channel.
 
-A node that commits work announces the keys it touched (queue names, `wf:<id>`); every node
-listening hands them to its local wake-ups, so a long poll on any node wakes the moment a task
-is queued on any other. Delivery is best effort: a missed notification only delays a poll until
-its own timeout. When the database restarts, both connections reconnect by themselves; what was
-announced meanwhile is lost, so each time listening starts again every local waiter is woken
-to look for itself.
+A unit of work that touched queues or executions announces their keys (queue names,
+`wf:<id>`, `changed:definitions`) with `pg_notify` inside its own transaction, so the
+announcement leaves only if the work commits and costs no extra round trip. Every node listens
+and hands other nodes' keys to its local wake-ups: a long poll on any node wakes the moment a
+task is queued on any other. Delivery is best effort: a missed notification only delays a poll
+until its own timeout, and after a lost connection every local waiter is woken to look again.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
 import psycopg
 
-__all__ = ["CHANNEL", "PostgresNotifier"]
+__all__ = ["CHANNEL", "PostgresListener", "notification_payloads"]
 
 CHANNEL = "podium_wake"
 _MAX_PAYLOAD = 7000  # PostgreSQL refuses NOTIFY payloads from 8000 bytes
@@ -36,61 +36,42 @@ _CONNECT: dict[str, Any] = {
     "keepalives_count": 3,
 }
 
-Connection = psycopg.AsyncConnection[tuple[object, ...]]
-
 log = logging.getLogger("podium.store.postgres")
 
 
-class PostgresNotifier:
-    """Publishes wake-up keys and listens for other nodes' (reconnecting after failures)."""
+def notification_payloads(origin: str, keys: Iterable[str]) -> Iterator[str]:
+    """`{"from": origin, "keys": [...]}` texts, each under PostgreSQL's payload limit."""
+    batch: list[str] = []
+    size = 0
+    for key in sorted(set(keys)):
+        if len(key) > _MAX_PAYLOAD // 2:
+            continue  # no real key is this long; a poll falls back on its timeout
+        if batch and size + len(key) > _MAX_PAYLOAD - len(origin) - 32:
+            yield _payload(origin, batch)
+            batch, size = [], 0
+        batch.append(key)
+        size += len(key) + 3
+    if batch:
+        yield _payload(origin, batch)
 
-    def __init__(self, url: str, *, retry_s: float = _RETRY_S) -> None:
+
+def _payload(origin: str, keys: list[str]) -> str:
+    return orjson.dumps({"from": origin, "keys": keys}).decode()
+
+
+class PostgresListener:
+    """Listens for other nodes' announcements (reconnecting after failures)."""
+
+    def __init__(self, url: str, origin: str, *, retry_s: float = _RETRY_S) -> None:
         self.url = url
+        self.origin = origin
         self.retry_s = retry_s
-        self._publisher: Connection | None = None
-        self._connecting = asyncio.Lock()
-
-    async def publish(self, keys: Iterable[str]) -> None:
-        """Announce keys to every node (this one included: harmless)."""
-        batch = sorted(set(keys))
-        if not batch:
-            return
-        payload = orjson.dumps(batch).decode()
-        if len(payload) > _MAX_PAYLOAD:
-            return  # too many keys at once: the polls fall back on their timeouts
-        for last in (False, True):  # a connection found dead is replaced once: a wake-up may repeat
-            conn = None
-            try:
-                conn = await self._publishing_connection()
-                await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
-                return
-            except psycopg.Error as exc:
-                await self._drop_publisher(conn)
-                if last:
-                    log.warning(
-                        "notify failed", extra={"action": "notify_failed", "error": str(exc)}
-                    )
-
-    async def _publishing_connection(self) -> Connection:
-        async with self._connecting:
-            if self._publisher is None or self._publisher.closed:
-                self._publisher = await psycopg.AsyncConnection.connect(self.url, **_CONNECT)
-            return self._publisher
-
-    async def _drop_publisher(self, failed: Connection | None) -> None:
-        if failed is not None and failed is self._publisher:
-            self._publisher = None
-            with contextlib.suppress(psycopg.Error):
-                await failed.close()
 
     async def listen(
-        self, deliver: Callable[[list[str]], None], resync: Callable[[], None] = lambda: None
+        self, deliver: Callable[[list[str]], None], connected: Callable[[], None]
     ) -> None:
-        """Hand every announced batch of keys to `deliver`, forever.
-
-        `resync` runs each time listening starts (again): the caller wakes its local waiters,
-        since what was announced while this node was not listening is lost.
-        """
+        """Hand every batch of keys another node announced to `deliver`, forever; call
+        `connected` each time listening (re)starts, since what was announced meanwhile is lost."""
         delay = self.retry_s
         while True:
             try:
@@ -99,14 +80,16 @@ class PostgresNotifier:
                     if delay > self.retry_s:
                         log.info("listening again", extra={"action": "listen_resumed"})
                     delay = self.retry_s
-                    resync()
+                    connected()
                     async for note in conn.notifies():
-                        with contextlib.suppress(ValueError):
-                            deliver(list(orjson.loads(note.payload)))
+                        self._deliver(note.payload, deliver)
             except psycopg.Error as exc:
                 log.warning("listen failed", extra={"action": "listen_failed", "error": str(exc)})
             await asyncio.sleep(delay)
             delay = min(delay * 2, _MAX_RETRY_S)
 
-    async def close(self) -> None:
-        await self._drop_publisher(self._publisher)
+    def _deliver(self, payload: str, deliver: Callable[[list[str]], None]) -> None:
+        with contextlib.suppress(ValueError, TypeError, AttributeError, KeyError):
+            note = orjson.loads(payload)
+            if note.get("from") != self.origin:  # this node woke its own waiters already
+                deliver([str(k) for k in note["keys"]])

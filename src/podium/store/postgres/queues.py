@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from podium.model.executions import HistoryEvent, PollData, QueueEntry
+from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task
 from podium.store.postgres.base import PgBase
-from podium.store.rows import history_row
+from podium.store.rows import history_row, load_task
 
 __all__ = ["QueuesMixin"]
 
@@ -20,6 +20,25 @@ _POP = (
     " ORDER BY priority DESC, visible_at, task_id LIMIT %s FOR UPDATE SKIP LOCKED),"
     " gone AS (DELETE FROM queue q USING picked p WHERE q.task_id=p.task_id)"
     " SELECT task_id FROM picked ORDER BY priority DESC, visible_at, task_id"
+)
+
+# `pop` and the task rows in one round trip. Task rows are locked with SKIP LOCKED: a row
+# another transaction holds (a decision on that workflow, on any node) is neither waited for
+# nor returned, and its entry stays queued for a later poll. Waiting instead could deadlock:
+# the decision, holding the task row, may be about to delete this queue row. Entries whose
+# task row is gone are dropped.
+_POP_TASKS = (
+    "WITH picked AS ("
+    " SELECT task_id, priority, visible_at FROM queue"
+    " WHERE queue_name=%s AND visible_at<=%s"
+    " ORDER BY priority DESC, visible_at, task_id LIMIT %s FOR UPDATE SKIP LOCKED),"
+    " locked AS (SELECT task_id, body FROM task"
+    " WHERE task_id IN (SELECT task_id FROM picked) FOR UPDATE SKIP LOCKED),"
+    " gone AS (DELETE FROM queue q USING picked p WHERE q.task_id=p.task_id"
+    " AND (p.task_id IN (SELECT task_id FROM locked)"
+    " OR NOT EXISTS (SELECT 1 FROM task t WHERE t.task_id=p.task_id)))"
+    " SELECT l.body FROM picked p JOIN locked l ON l.task_id=p.task_id"
+    " ORDER BY p.priority DESC, p.visible_at, p.task_id"
 )
 
 
@@ -39,6 +58,11 @@ class QueuesMixin(PgBase):
         if count <= 0:
             return []
         return [r[0] for r in await self._all(_POP, (queue, now, count))]
+
+    async def pop_tasks(self, queue: str, count: int, now: int) -> list[Task]:
+        if count <= 0:
+            return []
+        return [load_task(r[0]) for r in await self._all(_POP_TASKS, (queue, now, count))]
 
     async def unqueue(self, task_ids: Sequence[str]) -> None:
         if task_ids:

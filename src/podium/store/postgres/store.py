@@ -9,8 +9,10 @@ nor receive the same task.
 from __future__ import annotations
 
 import logging
+import secrets
+import select
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -19,6 +21,7 @@ from podium.errors import Conflict, StoreUnavailable
 from podium.store import Tx
 from podium.store.migrate import migrations
 from podium.store.postgres.base import Connection
+from podium.store.postgres.notify import PostgresListener
 from podium.store.postgres.tx import PostgresTx
 
 __all__ = ["PostgresStore"]
@@ -44,6 +47,8 @@ class PostgresStore:
         self.max_size = max_size
         self.auto_migrate = migrate
         self._pool: AsyncConnectionPool[Connection] | None = None
+        # Tells this process's announcements from other nodes' (see notify.py).
+        self.origin = secrets.token_hex(8)
 
     async def open(self) -> None:
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
@@ -102,46 +107,67 @@ class PostgresStore:
             pool, self._pool = self._pool, None
             await pool.close()
 
+    def listener(self) -> PostgresListener:
+        """Hears what the other nodes' units of work announce."""
+        return PostgresListener(self.url, self.origin)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """One unit of work: one pooled connection, one transaction, rolled back on error.
-
-        A connection that breaks inside the unit (the server restarted, the network failed)
-        fails the unit with `StoreUnavailable`, and the pool replaces the connection.
-        """
+        """One unit of work: one pooled connection in pipeline mode, one transaction, rolled
+        back on error."""
         try:
-            async with self._begin() as conn:
-                yield PostgresTx(conn)
+            async with (
+                self._live_connection() as conn,
+                conn.pipeline() as pipeline,
+                conn.transaction(),
+            ):
+                yield PostgresTx(conn, pipeline, self.origin)
         except psycopg.IntegrityError as exc:
             raise Conflict(f"the change conflicts with stored data: {exc}") from exc
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise StoreUnavailable(f"the database failed: {exc}") from exc
 
     @asynccontextmanager
-    async def _begin(self) -> AsyncIterator[Connection]:
-        """A pooled connection inside an open transaction.
+    async def _live_connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection that the server has not closed.
 
-        After a database restart every idle connection of the pool is dead, and only using one
-        tells. When BEGIN, the unit's first statement, finds its connection closed, nothing of
-        the unit has run: the pool drops that connection and the unit begins on another, instead
-        of failing one request per dead connection. It costs nothing while connections are
-        healthy, unlike a check query on every checkout.
+        After a database restart every idle connection of the pool is dead, and in pipeline
+        mode nothing would tell before the unit's first read, when part of the unit has run
+        here already: too late to start it again elsewhere. So each checkout first looks, at
+        the cost of one system call, whether the server has hung up; such a connection goes
+        back to the pool, which drops it, and the unit takes another.
         """
         pool = self._connection()
-        for retries_left in range(self.max_size, -1, -1):
-            async with AsyncExitStack() as stack:
-                conn = await stack.enter_async_context(pool.connection())
-                try:
-                    await stack.enter_async_context(conn.transaction())
-                except psycopg.OperationalError:
-                    if not conn.closed or not retries_left:
-                        raise
-                    log.info("dropped a dead connection", extra={"action": "db_connection_dropped"})
-                    continue  # leaving the stack hands the closed connection back: discarded
-                yield conn
-                return
+        for attempt in range(self.max_size + 1):
+            async with pool.connection() as conn:
+                if attempt == self.max_size or not _closed_by_server(conn):
+                    yield conn
+                    return
+            log.info("dropped a dead connection", extra={"action": "db_connection_dropped"})
 
     def _connection(self) -> AsyncConnectionPool[Connection]:
         if self._pool is None:
             raise StoreUnavailable("the PostgreSQL store is not open")
         return self._pool
+
+
+def _closed_by_server(conn: Connection) -> bool:
+    """Whether the server has closed this idle connection, seen without a round trip.
+
+    An idle connection has nothing to read unless the server has said farewell: a closing
+    message (a restart, `pg_terminate_backend`), then end of file. Reading what is there
+    marks the connection broken once the end of file arrives.
+    """
+    pgconn = conn.pgconn
+    try:
+        while not conn.closed and _readable(pgconn.socket):
+            pgconn.consume_input()
+    except psycopg.OperationalError:
+        return True
+    return conn.closed
+
+
+def _readable(fd: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import LiteralString
+
+from psycopg import AsyncPipeline
 
 from podium.errors import Conflict
 from podium.model.executions import Task, Workflow
 from podium.store.postgres.base import Connection
 from podium.store.postgres.definitions import DefinitionsMixin
 from podium.store.postgres.events import EventHandlersMixin
+from podium.store.postgres.notify import CHANNEL, notification_payloads
 from podium.store.postgres.queues import QueuesMixin
 from podium.store.postgres.searching import SearchMixin
 from podium.store.rows import load_task, load_workflow, task_row, workflow_row
@@ -33,14 +36,21 @@ _CHUNK = 1000
 class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin):
     """Reads and writes inside one open PostgreSQL transaction on one pooled connection."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, pipeline: AsyncPipeline, origin: str) -> None:
         self.conn = conn
+        self.pipeline = pipeline
+        self.origin = origin
+
+    async def announce(self, keys: Iterable[str]) -> None:
+        # Delivered to every listening node when (and only if) this transaction commits.
+        for payload in notification_payloads(self.origin, keys):
+            await self._run("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
 
     # -- workflows ---------------------------------------------------------------------------
     async def insert_workflow(self, workflow: Workflow) -> None:
         # ON CONFLICT DO NOTHING instead of catching the unique violation: an error would abort
         # the whole PostgreSQL transaction, while the port lets the caller go on after Conflict.
-        inserted = await self._run(
+        inserted = await self._count(
             "INSERT INTO workflow (workflow_name, workflow_version, status, correlation_id,"
             " priority, create_time, update_time, end_time, parent_workflow_id,"
             " idempotency_key, created_by, timeout_at, body, workflow_id)"
@@ -60,11 +70,14 @@ class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin)
             workflow_row(workflow),
         )
 
-    async def get_workflow(self, workflow_id: str) -> Workflow | None:
+    async def get_workflow(self, workflow_id: str, *, lock: bool = True) -> Workflow | None:
         # The row lock serialises every decision on one execution across nodes.
-        row = await self._one(
-            "SELECT body FROM workflow WHERE workflow_id=%s FOR UPDATE", (workflow_id,)
-        )
+        if lock:
+            row = await self._one(
+                "SELECT body FROM workflow WHERE workflow_id=%s FOR UPDATE", (workflow_id,)
+            )
+        else:
+            row = await self._one("SELECT body FROM workflow WHERE workflow_id=%s", (workflow_id,))
         return load_workflow(row[0]) if row else None
 
     async def delete_workflow(self, workflow_id: str) -> None:
@@ -94,6 +107,11 @@ class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin)
         return bytes(row[0]) if row else None
 
     async def find_workflow_by_idempotency_key(self, name: str, key: str) -> Workflow | None:
+        # Two nodes starting the same key at once must not both find nothing and both start:
+        # the second waits here until the first commits, then finds its execution.
+        await self._run(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"idempotency:{name}:{key}",)
+        )
         row = await self._one(
             "SELECT body FROM workflow WHERE workflow_name=%s AND idempotency_key=%s"
             " ORDER BY create_time DESC LIMIT 1",
@@ -143,21 +161,15 @@ class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin)
 
     # -- tasks -------------------------------------------------------------------------------
     async def insert_tasks(self, tasks: Sequence[Task], check_at: Sequence[int]) -> None:
+        # Sent without waiting: a duplicate id (never expected: ids are random) fails the
+        # whole unit with Conflict at its next read or commit.
         rows = [task_row(t, c) for t, c in zip(tasks, check_at, strict=True)]
-        inserted: list[str] = []
         for first in range(0, len(rows), _CHUNK):
             chunk = rows[first : first + _CHUNK]
-            sql: LiteralString = (
-                f"INSERT INTO task ({_TASK_COLUMNS}) VALUES "
-                + ",".join([_TASK_ROW] * len(chunk))
-                + " ON CONFLICT (task_id) DO NOTHING RETURNING task_id"
+            sql: LiteralString = f"INSERT INTO task ({_TASK_COLUMNS}) VALUES " + ",".join(
+                [_TASK_ROW] * len(chunk)
             )
-            params = [value for row in chunk for value in row]
-            inserted += [r[0] for r in await self._all(sql, params)]
-        if len(inserted) < len(rows):
-            # All or nothing, without the aborted transaction a unique violation would cause.
-            await self._run("DELETE FROM task WHERE task_id = ANY(%s)", (inserted,))
-            raise Conflict("A task with one of these ids exists already")
+            await self._run(sql, [value for row in chunk for value in row])
 
     async def update_tasks(self, tasks: Sequence[Task], check_at: Sequence[int]) -> None:
         await self._many(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from podium.errors import Conflict
@@ -59,7 +59,7 @@ class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
             workflow_row(workflow),
         )
 
-    async def get_workflow(self, workflow_id: str) -> Workflow | None:
+    async def get_workflow(self, workflow_id: str, *, lock: bool = True) -> Workflow | None:
         row = self.conn.execute(
             "SELECT body FROM workflow WHERE workflow_id=?", (workflow_id,)
         ).fetchone()
@@ -257,6 +257,10 @@ class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
             self.conn.executemany("DELETE FROM queue WHERE task_id=?", [(i,) for i in ids])
         return ids
 
+    async def pop_tasks(self, queue: str, count: int, now: int) -> list[Task]:
+        # One writer at a time: no other transaction can hold a task row.
+        return await self.get_tasks(await self.pop(queue, count, now))
+
     async def unqueue(self, task_ids: Sequence[str]) -> None:
         self.conn.executemany("DELETE FROM queue WHERE task_id=?", [(i,) for i in task_ids])
 
@@ -313,6 +317,9 @@ class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
             "SELECT log, created_time FROM task_log WHERE task_id=? ORDER BY id", (task_id,)
         )
         return [(r[0], int(r[1])) for r in rows]
+
+    async def announce(self, keys: Iterable[str]) -> None:
+        """One process owns this database: there is no other node to tell."""
 
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:
         self.conn.executemany(
