@@ -15,6 +15,7 @@ import pytest
 from podium.errors import StoreUnavailable
 from podium.store.postgres import PostgresStore
 from podium.store.postgres.notify import CHANNEL, PostgresListener, notification_payloads
+from tests.support.pgcluster import PostgresCluster, private_postgres
 from tests.support.postgres import postgres_database, terminate_connections
 
 
@@ -106,3 +107,31 @@ async def _wait_until(check: Callable[[], bool], timeout: float = 5) -> None:
     while not check():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.01)
+
+
+def test_a_unit_begun_while_the_database_is_down_waits_for_it() -> None:
+    """A crash of the whole server (a private cluster: never the shared one)."""
+
+    async def scenario(cluster: PostgresCluster, url: str) -> None:
+        store = PostgresStore(url, min_size=1, max_size=3)
+        await store.open()
+        try:
+            await _open_connections(store, 3)
+            crash = asyncio.create_task(asyncio.to_thread(cluster.crash, 1.5))
+            await _wait_until(lambda: not _accepts_connections(url))
+            async with store.transaction() as tx:  # waits for the restart
+                assert await tx.list_task_defs() == []
+            await crash
+        finally:
+            await store.close()
+
+    with private_postgres() as cluster:
+        asyncio.run(scenario(cluster, cluster.create_database("outage")))
+
+
+def _accepts_connections(url: str) -> bool:
+    try:
+        psycopg.connect(url, connect_timeout=1).close()
+    except psycopg.OperationalError:
+        return False
+    return True
