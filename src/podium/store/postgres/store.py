@@ -160,7 +160,9 @@ def _closed_by_server(conn: Connection) -> bool:
     """
     pgconn = conn.pgconn
     try:
-        while not conn.closed and _readable(pgconn.socket):
+        for _ in range(3):  # a farewell takes two reads; never spin on a chatty socket
+            if conn.closed or not _readable(pgconn.socket):
+                break
             pgconn.consume_input()
     except psycopg.OperationalError:
         return True
@@ -168,6 +170,8 @@ def _closed_by_server(conn: Connection) -> bool:
 
 
 def _readable(fd: int) -> bool:
+    if not hasattr(select, "poll"):  # Windows; select() is limited to small descriptors
+        return bool(select.select([fd], [], [], 0)[0])
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     return bool(poller.poll(0))
