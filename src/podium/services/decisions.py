@@ -43,12 +43,16 @@ class Decisions:
         overrides: Mapping[str, Task] | None = None,
         terminate: Termination | None = None,
         retry: list[Task] | None = None,
+        pending: list[Task] | None = None,
     ) -> Decision:
-        """Decide, loading the tasks the decider asks for; `overrides` are unsaved changes."""
+        """Decide, loading the tasks the decider asks for; `overrides` are unsaved changes,
+        `pending` the execution's pending tasks when the caller has just read them."""
         started = time.perf_counter()
         tx = unit.tx
         overrides = overrides or {}
-        pending = [overrides.get(t.taskId, t) for t in await tx.pending_tasks(wf.workflowId)]
+        if pending is None:
+            pending = await tx.pending_tasks(wf.workflowId)
+        pending = [overrides.get(t.taskId, t) for t in pending]
         index = TaskIndex({t.ref_base: t for t in pending})
         for _ in range(_MAX_ROUNDS):
             ctx = self._context(wf, plan, pending, index, actor)

@@ -62,7 +62,7 @@ class Starter:
                 )
             ]
         )
-        await self.decisions.run(unit, wf, plan, actor=actor)
+        await self.decisions.run(unit, wf, plan, actor=actor, pending=[])  # a new execution
         observer = self.ctx.observer
         unit.report(
             lambda: observer.workflow_started(wf.workflowName, wf.workflowVersion, wf.workflowId)

@@ -172,8 +172,10 @@ class TaskService:
         async with unit_of_work(self.ctx) as unit:
             # Lock the workflow first (a row lock on PostgreSQL), then read the task: two
             # updates of one attempt on different nodes must see each other's result.
-            wf = await unit.tx.get_workflow(result.workflowInstanceId)
-            task = await self._task(unit, result)
+            wf, attempt, pending = await unit.tx.lock_with_tasks(
+                result.workflowInstanceId, result.taskId or ""
+            )
+            task = _checked_task(attempt, result)
             if wf is None:
                 raise NotFound(f"No such workflow found by id: {task.workflowInstanceId}")
             refusal = _refusal(task, wf)
@@ -182,7 +184,7 @@ class TaskService:
             elif result.extendLease:
                 await self._extend_lease(unit, task)
             else:
-                await self._apply(unit, wf, task, result)
+                await self._apply(unit, wf, task, result, pending)
                 if then_poll and task.status.terminal:
                     found = await self.claim(unit, task.taskType, task.domain, result.workerId, 1)
                     upcoming = found[0] if found else None
@@ -195,17 +197,6 @@ class TaskService:
             task.taskType, task.status.value, time.perf_counter() - started
         )
         return task, upcoming
-
-    async def _task(self, unit: Unit, result: TaskResult) -> Task:
-        task = await unit.tx.get_task(result.taskId or "")
-        if task is None:
-            raise NotFound(f"Task not found for taskId: {result.taskId}")
-        if task.workflowInstanceId != result.workflowInstanceId:
-            raise BadRequest(
-                f"Task {task.taskId} belongs to workflow {task.workflowInstanceId}, "
-                f"not {result.workflowInstanceId}"
-            )
-        return task
 
     async def _record_refusal(
         self, unit: Unit, task: Task, result: TaskResult, refusal: str
@@ -238,7 +229,9 @@ class TaskService:
             ]
         )
 
-    async def _apply(self, unit: Unit, wf: Workflow, task: Task, result: TaskResult) -> None:
+    async def _apply(
+        self, unit: Unit, wf: Workflow, task: Task, result: TaskResult, pending: list[Task]
+    ) -> None:
         tx = unit.tx
         now = self.ctx.clock()
         before = task.status
@@ -255,10 +248,19 @@ class TaskService:
             result.workerId or task.workerId,
         )
         await tx.append_history([event])
-        await self.settle(unit, wf, task, actor=f"worker:{task.workerId or '-'}")
+        await self.settle(unit, wf, task, actor=f"worker:{task.workerId or '-'}", pending=pending)
 
-    async def settle(self, unit: Unit, wf: Workflow, task: Task, *, actor: str) -> None:
-        """Store a task's new state and, once it has ended, decide its workflow."""
+    async def settle(
+        self,
+        unit: Unit,
+        wf: Workflow,
+        task: Task,
+        *,
+        actor: str,
+        pending: list[Task] | None = None,
+    ) -> None:
+        """Store a task's new state and, once it has ended, decide its workflow (`pending`:
+        its pending tasks, if just read under the workflow's lock)."""
         if not task.status.terminal:
             if is_worker_type(task.taskType):
                 await self._requeue_after_callback(unit, task, self.ctx.clock())
@@ -270,7 +272,7 @@ class TaskService:
         await unit.tx.unqueue([task.taskId])
         plan = await self.plans.for_digest(unit.tx, wf.defHash)
         decision = await self.decisions.run(
-            unit, wf, plan, actor=actor, overrides={task.taskId: task}
+            unit, wf, plan, actor=actor, overrides={task.taskId: task}, pending=pending
         )
         if task.taskId not in decision.changed:
             await unit.tx.update_tasks([task], [0])
@@ -356,3 +358,15 @@ def _merge_result(task: Task, result: TaskResult, now: int) -> None:
         task.externalOutputPayloadStoragePath = result.externalOutputPayloadStoragePath
     if task.status.terminal:
         task.endTime = now
+
+
+def _checked_task(task: Task | None, result: TaskResult) -> Task:
+    """The attempt a result names, which must belong to the workflow the result names."""
+    if task is None:
+        raise NotFound(f"Task not found for taskId: {result.taskId}")
+    if task.workflowInstanceId != result.workflowInstanceId:
+        raise BadRequest(
+            f"Task {task.taskId} belongs to workflow {task.workflowInstanceId}, "
+            f"not {result.workflowInstanceId}"
+        )
+    return task

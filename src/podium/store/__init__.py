@@ -101,6 +101,13 @@ class Tx(Protocol):
         nothing pass `lock=False` and neither wait for nor block a decision."""
         ...
 
+    async def lock_with_tasks(
+        self, workflow_id: str, task_id: str
+    ) -> tuple[Workflow | None, Task | None, list[Task]]:
+        """`get_workflow` (locked), then `get_task(task_id)` and `pending_tasks(workflow_id)`,
+        read after the lock is held (PostgreSQL: in one round trip)."""
+        ...
+
     async def delete_workflow(self, workflow_id: str) -> None:
         """Remove an execution, its tasks, their queue entries and logs (history stays)."""
         ...

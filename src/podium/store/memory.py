@@ -91,6 +91,12 @@ class MemoryTx(MemoryDefinitions, MemoryEventHandlers):
         row = self.state.workflows.get(workflow_id)
         return row.load() if row else None
 
+    async def lock_with_tasks(
+        self, workflow_id: str, task_id: str
+    ) -> tuple[Workflow | None, Task | None, list[Task]]:
+        workflow = await self.get_workflow(workflow_id)
+        return workflow, await self.get_task(task_id), await self.pending_tasks(workflow_id)
+
     async def delete_workflow(self, workflow_id: str) -> None:
         await self.delete_tasks([t.task_id for t in self._task_rows(workflow_id)])
         self.state.workflows.pop(workflow_id)

@@ -55,6 +55,8 @@ class PgBase:
 
     async def _many(self, sql: LiteralString, params: Iterable[Params]) -> None:
         rows = list(params)
-        if rows:
+        if len(rows) == 1:
+            await self._run(sql, rows[0])  # cheaper than executemany's machinery
+        elif rows:
             async with self.conn.cursor() as cur:
                 await cur.executemany(sql, rows)

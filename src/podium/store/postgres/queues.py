@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import LiteralString
 
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task
 from podium.store.postgres.base import PgBase
+from podium.store.postgres.notify import CHANNEL
 from podium.store.rows import history_row, load_task
 
 __all__ = ["QueuesMixin"]
@@ -41,9 +43,15 @@ _POP_TASKS = (
     " ORDER BY p.priority DESC, p.visible_at, p.task_id"
 )
 
+_HISTORY_CHUNK = 1000  # rows per INSERT: 10 parameters each, far below PostgreSQL's 65535
+_NOTIFY: LiteralString = "SELECT pg_notify(%s, n) FROM unnest(%s::text[]) n"
+
 
 class QueuesMixin(PgBase):
     """The task queues (a table in the same database) and the append-only records."""
+
+    history: list[HistoryEvent]
+    notes: list[str]
 
     async def push(self, entries: Sequence[QueueEntry]) -> None:
         await self._many(
@@ -128,13 +136,36 @@ class QueuesMixin(PgBase):
         return [(r[0], int(r[1])) for r in rows]
 
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:
-        await self._many(
-            "INSERT INTO history (workflow_id, task_id, ref_name, at, event, actor, node,"
-            " from_status, to_status, reason) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-            [history_row(e) for e in events],
-        )
+        # Kept until the unit ends (or reads history): one INSERT for the whole unit.
+        self.history.extend(events)
+
+    async def finish(self) -> None:
+        """Send what the unit kept for its end, its history and its announcements, as one
+        statement."""
+        notes, self.notes = self.notes, []
+        await self._flush_history(notes)
+
+    async def _flush_history(self, notes: list[str]) -> None:
+        rows = [history_row(e) for e in self.history]
+        self.history = []
+        chunks = [rows[i : i + _HISTORY_CHUNK] for i in range(0, len(rows), _HISTORY_CHUNK)]
+        for n, chunk in enumerate(chunks):
+            values: LiteralString = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"] * len(chunk))
+            insert: LiteralString = (
+                "INSERT INTO history (workflow_id, task_id, ref_name, at, event, actor, node,"
+                " from_status, to_status, reason) VALUES " + values
+            )
+            params: list[object] = [value for row in chunk for value in row]
+            if notes and n == len(chunks) - 1:
+                await self._run(f"WITH h AS ({insert}) {_NOTIFY}", [*params, CHANNEL, notes])
+                notes = []
+            else:
+                await self._run(insert, params)
+        if notes:
+            await self._run(_NOTIFY, (CHANNEL, notes))
 
     async def workflow_history(self, workflow_id: str) -> list[HistoryEvent]:
+        await self._flush_history([])
         rows = await self._all(
             "SELECT workflow_id, at, event, actor, node, task_id, ref_name, from_status,"
             " to_status, reason, seq FROM history WHERE workflow_id=%s ORDER BY seq",

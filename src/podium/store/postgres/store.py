@@ -121,7 +121,9 @@ class PostgresStore:
                 conn.pipeline() as pipeline,
                 conn.transaction(),
             ):
-                yield PostgresTx(conn, pipeline, self.origin)
+                tx = PostgresTx(conn, pipeline, self.origin)
+                yield tx
+                await tx.finish()
         except psycopg.IntegrityError as exc:
             raise Conflict(f"the change conflicts with stored data: {exc}") from exc
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:

@@ -12,7 +12,7 @@ from podium.model.executions import Task, Workflow
 from podium.store.postgres.base import Connection
 from podium.store.postgres.definitions import DefinitionsMixin
 from podium.store.postgres.events import EventHandlersMixin
-from podium.store.postgres.notify import CHANNEL, notification_payloads
+from podium.store.postgres.notify import notification_payloads
 from podium.store.postgres.queues import QueuesMixin
 from podium.store.postgres.searching import SearchMixin
 from podium.store.rows import load_task, load_workflow, task_row, workflow_row
@@ -40,11 +40,12 @@ class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin)
         self.conn = conn
         self.pipeline = pipeline
         self.origin = origin
+        self.history = []
+        self.notes = []
 
     async def announce(self, keys: Iterable[str]) -> None:
-        # Delivered to every listening node when (and only if) this transaction commits.
-        for payload in notification_payloads(self.origin, keys):
-            await self._run("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+        # Sent by `finish`; delivered to every listening node if this transaction commits.
+        self.notes.extend(notification_payloads(self.origin, keys))
 
     # -- workflows ---------------------------------------------------------------------------
     async def insert_workflow(self, workflow: Workflow) -> None:
@@ -79,6 +80,29 @@ class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin)
         else:
             row = await self._one("SELECT body FROM workflow WHERE workflow_id=%s", (workflow_id,))
         return load_workflow(row[0]) if row else None
+
+    async def lock_with_tasks(
+        self, workflow_id: str, task_id: str
+    ) -> tuple[Workflow | None, Task | None, list[Task]]:
+        # Pipelined: PostgreSQL runs the reads in order, each with a snapshot taken when it
+        # starts, so the task reads see whatever committed before the lock was granted.
+        locked = await self.conn.execute(
+            "SELECT body FROM workflow WHERE workflow_id=%s FOR UPDATE", (workflow_id,)
+        )
+        one = await self.conn.execute("SELECT body FROM task WHERE task_id=%s", (task_id,))
+        pending = await self.conn.execute(
+            "SELECT body FROM task WHERE workflow_id=%s AND NOT done ORDER BY seq", (workflow_id,)
+        )
+        wf_row, task_row_, rows = (
+            await locked.fetchone(),
+            await one.fetchone(),
+            await pending.fetchall(),
+        )
+        return (
+            load_workflow(wf_row[0]) if wf_row else None,
+            load_task(task_row_[0]) if task_row_ else None,
+            [load_task(r[0]) for r in rows],
+        )
 
     async def delete_workflow(self, workflow_id: str) -> None:
         await self._run(

@@ -65,6 +65,12 @@ class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
         ).fetchone()
         return load_workflow(row[0]) if row else None
 
+    async def lock_with_tasks(
+        self, workflow_id: str, task_id: str
+    ) -> tuple[Workflow | None, Task | None, list[Task]]:
+        workflow = await self.get_workflow(workflow_id)
+        return workflow, await self.get_task(task_id), await self.pending_tasks(workflow_id)
+
     async def delete_workflow(self, workflow_id: str) -> None:
         ids = [
             r[0]
