@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-__all__ = ["Invariants", "stuck_tasks"]
+__all__ = ["Invariants", "stuck_tasks", "work_by_node"]
 
 # The transactional outbox: a SCHEDULED task always has its queue entry (one statement, one
 # snapshot, so both sides are seen as of the same commit).
@@ -26,6 +26,14 @@ _STUCK = (
     "SELECT t.workflow_id, t.ref_name, t.task_id, t.status, t.check_at, q.visible_at"
     " FROM task t LEFT JOIN queue q ON q.task_id = t.task_id"
     " WHERE NOT t.done OR q.task_id IS NOT NULL ORDER BY t.workflow_id, t.seq"
+)
+
+
+# Who did what, from the history: node (host:pid) -> event -> count.
+_WORK = (
+    "SELECT node, CASE WHEN actor = 'sweeper' THEN 'swept' ELSE event END AS what, count(*)"
+    " FROM history WHERE event IN ('task_polled', 'task_claimed') OR actor = 'sweeper'"
+    " GROUP BY 1, 2 ORDER BY 1, 2"
 )
 
 
@@ -69,3 +77,16 @@ def stuck_tasks(url: str) -> list[tuple[Any, ...]]:
             return list(conn.execute(_STUCK).fetchall())
     except psycopg.OperationalError as exc:
         return [("database unreachable", str(exc))]
+
+
+def work_by_node(url: str) -> dict[str, dict[str, int]]:
+    """Per node (host:pid, so a restarted node counts twice): tasks handed to workers
+    (`task_polled`), system tasks claimed (`task_claimed`) and sweeper decisions (`swept`)."""
+    found: dict[str, dict[str, int]] = {}
+    try:
+        with psycopg.connect(url, connect_timeout=2) as conn:
+            for node, what, count in conn.execute(_WORK).fetchall():
+                found.setdefault(node, {})[what] = int(count)
+    except psycopg.OperationalError:
+        pass
+    return found

@@ -35,7 +35,7 @@ from tests.support.pgcluster import PostgresCluster, private_postgres
 from tests.support.sdk import sdk_environment
 from tests.support.server import PodiumProcess, wait_for
 
-from .invariants import Invariants, stuck_tasks
+from .invariants import Invariants, stuck_tasks, work_by_node
 from .ledger import Ledger
 from .ledger_proxy import LedgerProxy
 from .sdk_workers import chaos_step
@@ -246,6 +246,7 @@ class Run:
         return (
             f"seed={self.seed} {self.timeline} observed={self.ledger.summary()}"
             f" http per node={http} db samples={self.watch.samples}"
+            f" work per node={work_by_node(self.url)}"
         )
 
     def context(self) -> str:
@@ -308,6 +309,9 @@ def assert_every_result_recorded_once(run: Run, started: dict[str, int]) -> None
     assert not run.ledger.anomalies, f"unexpected answers\n{run.context()}"
     assert not run.watch.violations, f"invariants broken\n{run.context()}"
     assert stuck_tasks(run.url) == [], run.context()
+    # No leader: the system-task runner of every node (4 pids: one node was restarted) claims.
+    claimers = [node for node, work in work_by_node(run.url).items() if work.get("task_claimed")]
+    assert len(claimers) >= NODES, f"only {claimers} claimed system tasks\n{run.context()}"
     for node in run.nodes:
         assert node.alive, f"{node.url} died\n{run.context()}"
         assert "loop_crashed" not in node.logs(10**8), f"{node.url}\n{run.context()}"

@@ -35,9 +35,12 @@ Outcome = tuple[TaskResultStatus, dict[str, Any], str | None]
 Handler = Callable[[Task], Awaitable[Outcome | None]]
 
 _IDLE_S = 1.0
+# Completing a timed WAIT is one transaction, so its claim needs only a short lease: a node
+# that dies holding one delays its workflow by seconds, not by the lease of an HTTP call.
+_WAIT_LEASE_MS = 10_000
 # Waits before reporting a system task's outcome again while the database is away; together
-# well under the claim's lease, after which the task would run again anyway.
-_REPORT_RETRIES_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
+# under the shortest lease, after which the task would run again anyway.
+_REPORT_RETRIES_S = (0.2, 0.5, 1.0, 2.0, 4.0)
 
 
 class SystemTaskRunner:
@@ -90,7 +93,8 @@ class SystemTaskRunner:
 
     async def _claim(self, queue: str) -> list[Task]:
         try:
-            return await self.system.claim(queue, 100, self.lease_ms)
+            lease_ms = min(self.lease_ms, _WAIT_LEASE_MS) if queue == WAIT_QUEUE else self.lease_ms
+            return await self.system.claim(queue, 100, lease_ms)
         except Exception as exc:  # the database is away, or a bug: claim again on the next turn
             log.warning(
                 "claim failed",

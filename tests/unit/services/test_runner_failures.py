@@ -7,11 +7,14 @@ from typing import Any, cast
 
 import pytest
 
+from podium.engine.mappers.external import system_queue
+from podium.engine.mappers.waiting import WAIT_QUEUE
 from podium.errors import Conflict, StoreUnavailable
 from podium.model.requests import TaskResult, TaskResultStatus
 from podium.services import build_services
 from podium.services import runner as runner_module
 from podium.services.context import ServiceContext
+from podium.services.systasks import SystemTasks
 from podium.services.tasks import TaskService
 from podium.store.memory import MemoryStore
 from tests.contract.support import task
@@ -68,3 +71,23 @@ def test_an_outcome_refused_as_stale_is_not_reported_again() -> None:
     tasks = FlakyTasks(failures=1, then=Conflict("already COMPLETED"))
     report(tasks)
     assert tasks.calls == 2
+
+
+class LeaseRecorder:
+    """Records the lease each claim asks for (and claims nothing)."""
+
+    def __init__(self) -> None:
+        self.leases: dict[str, int] = {}
+
+    async def claim(self, queue: str, count: int, lease_ms: int) -> list[Any]:
+        self.leases[queue] = lease_ms
+        return []
+
+
+def test_a_timed_wait_is_leased_for_seconds_an_http_call_for_a_minute() -> None:
+    runner = build_services(ServiceContext(store=MemoryStore())).runner
+    recorder = LeaseRecorder()
+    runner.system = cast(SystemTasks, recorder)
+    for queue in (WAIT_QUEUE, system_queue("HTTP")):
+        asyncio.run(runner._claim(queue))
+    assert recorder.leases == {WAIT_QUEUE: 10_000, system_queue("HTTP"): 60_000}
