@@ -32,6 +32,11 @@ log = logging.getLogger("podium.store.postgres")
 _MIGRATION_LOCK = 0x706F6469756D  # "podium"
 # How long `open()` waits for the first connection before declaring the database unreachable.
 _OPEN_TIMEOUT_S = 10.0
+# How long the pool retries one lost connection before giving it up (psycopg_pool's default is
+# 5 min). Its waits between attempts double without a bound, so after a long outage the node
+# would stay away for up to half the outage once the database is back (19 s after a 40 s
+# outage, measured); given up sooner, a connection is opened afresh as soon as a unit needs one.
+_RECONNECT_TIMEOUT_S = 10.0
 
 
 class PostgresStore:
@@ -57,6 +62,7 @@ class PostgresStore:
             max_size=self.max_size,
             # Autocommit: `conn.transaction()` alone opens and ends each unit of work.
             kwargs={"autocommit": True},
+            reconnect_timeout=_RECONNECT_TIMEOUT_S,
             open=False,
         )
         try:
