@@ -10,15 +10,15 @@ __all__ = ["RetentionMixin"]
 
 # Each statement names the executions through `history_purge`, which also unlocks the history
 # trigger for exactly those ids; the table is emptied again before the unit ends.
+_NAMED = "(SELECT workflow_id FROM history_purge)"
+_TASKS = f"(SELECT task_id FROM task WHERE workflow_id IN {_NAMED})"
 _PURGE = (
-    "DELETE FROM queue WHERE task_id IN (SELECT t.task_id FROM task t"
-    " JOIN history_purge p ON p.workflow_id = t.workflow_id)",
-    "DELETE FROM task_log WHERE task_id IN (SELECT t.task_id FROM task t"
-    " JOIN history_purge p ON p.workflow_id = t.workflow_id)",
-    "DELETE FROM task WHERE workflow_id IN (SELECT workflow_id FROM history_purge)",
-    "DELETE FROM workflow WHERE workflow_id IN (SELECT workflow_id FROM history_purge)",
-    "DELETE FROM workflow_archive WHERE workflow_id IN (SELECT workflow_id FROM history_purge)",
-    "DELETE FROM history WHERE workflow_id IN (SELECT workflow_id FROM history_purge)",
+    f"DELETE FROM queue WHERE task_id IN {_TASKS}",
+    f"DELETE FROM task_log WHERE task_id IN {_TASKS}",
+    f"DELETE FROM task WHERE workflow_id IN {_NAMED}",
+    f"DELETE FROM workflow WHERE workflow_id IN {_NAMED}",
+    f"DELETE FROM workflow_archive WHERE workflow_id IN {_NAMED}",
+    f"DELETE FROM history WHERE workflow_id IN {_NAMED}",
     "DELETE FROM history_purge",
 )
 
