@@ -25,8 +25,9 @@ class RetentionMixin(PgBase):
             "SELECT w.workflow_id FROM workflow w"
             " WHERE w.status IN ('COMPLETED','FAILED','TIMED_OUT','TERMINATED')"
             " AND w.end_time < %s AND w.update_time < %s"
-            " AND (w.parent_workflow_id IS NULL OR NOT EXISTS"
-            " (SELECT 1 FROM workflow p WHERE p.workflow_id = w.parent_workflow_id))"
+            # No parent (NULL matches no row) or a parent that is gone; written without an OR
+            # so that PostgreSQL probes the primary key instead of hashing the whole table.
+            " AND NOT EXISTS (SELECT 1 FROM workflow p WHERE p.workflow_id = w.parent_workflow_id)"
             " ORDER BY w.end_time, w.workflow_id LIMIT %s FOR UPDATE OF w SKIP LOCKED",
             (ended_before, ended_before, limit),
         )

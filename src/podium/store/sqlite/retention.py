@@ -33,8 +33,8 @@ class RetentionMixin:
             "SELECT w.workflow_id FROM workflow w"
             " WHERE w.status IN ('COMPLETED','FAILED','TIMED_OUT','TERMINATED')"
             " AND w.end_time < ? AND w.update_time < ?"
-            " AND (w.parent_workflow_id IS NULL OR NOT EXISTS"
-            " (SELECT 1 FROM workflow p WHERE p.workflow_id = w.parent_workflow_id))"
+            # No parent (NULL matches no row) or a parent that is gone.
+            " AND NOT EXISTS (SELECT 1 FROM workflow p WHERE p.workflow_id = w.parent_workflow_id)"
             " ORDER BY w.end_time, w.workflow_id LIMIT ?",
             (ended_before, ended_before, limit),
         )
