@@ -53,6 +53,35 @@ def server(
     max_payload_bytes: Annotated[
         int, typer.Option(envvar="PODIUM_MAX_PAYLOAD_BYTES", help="Largest request body accepted")
     ] = 10 * 1024 * 1024,
+    retention_days: Annotated[
+        float,
+        typer.Option(
+            envvar="PODIUM_RETENTION_DAYS",
+            min=0,
+            help="Delete or archive executions that ended more than this many days ago "
+            "(0 keeps them forever)",
+        ),
+    ] = 0.0,
+    retention_mode: Annotated[
+        str,
+        typer.Option(
+            envvar="PODIUM_RETENTION_MODE",
+            help="delete (with their tasks, logs and history) or archive (keep the final JSON "
+            "and the history)",
+        ),
+    ] = "delete",
+    retention_batch: Annotated[
+        int,
+        typer.Option(
+            envvar="PODIUM_RETENTION_BATCH", min=1, help="Executions per retention transaction"
+        ),
+    ] = 100,
+    retention_interval: Annotated[
+        float,
+        typer.Option(
+            envvar="PODIUM_RETENTION_INTERVAL", min=0.001, help="Seconds between retention rounds"
+        ),
+    ] = 60.0,
     max_poll_timeout_ms: Annotated[
         int,
         typer.Option(
@@ -105,6 +134,8 @@ def server(
 
     if stale_updates not in {"reject", "ignore"}:
         raise typer.BadParameter("must be reject or ignore", param_hint="--stale-updates")
+    if retention_mode.lower() not in {"delete", "archive"}:
+        raise typer.BadParameter("must be delete or archive", param_hint="--retention-mode")
     if sqlite_synchronous.upper() not in {"NORMAL", "FULL"}:
         raise typer.BadParameter("must be NORMAL or FULL", param_hint="--sqlite-synchronous")
     settings = Settings.from_env(
@@ -117,6 +148,10 @@ def server(
         migrate=migrate,
         db_pool_size=db_pool_size,
         sweep_interval=sweep_interval,
+        retention_days=retention_days,
+        retention_mode=retention_mode.lower(),
+        retention_batch=retention_batch,
+        retention_interval=retention_interval,
         max_payload_bytes=max_payload_bytes,
         access_log=access_log,
         max_poll_timeout_ms=max_poll_timeout_ms,

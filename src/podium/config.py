@@ -29,6 +29,14 @@ class Settings:
     db_pool_size: int = 10
     """Most PostgreSQL connections one node opens (a transaction holds one while it runs)."""
     sweep_interval: float = 1.0
+    retention_days: float = 0.0
+    """Delete or archive executions that ended more than this many days ago (0: keep forever)."""
+    retention_mode: str = "delete"
+    """`delete` (rows, tasks, logs and history) or `archive` (keep final JSON and history)."""
+    retention_batch: int = 100
+    """Executions deleted or archived per transaction."""
+    retention_interval: float = 60.0
+    """Seconds between two retention rounds."""
     max_payload_bytes: int = 10 * 1024 * 1024
     max_poll_timeout_ms: int = 5000
     access_log: bool = False

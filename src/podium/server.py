@@ -18,7 +18,7 @@ from podium.config import Settings
 from podium.events.factory import MissingDependency, build_buses
 from podium.observability.events import LoggingObserver
 from podium.observability.logs import configure_logging
-from podium.services import Limits, ServiceContext, Services, build_services
+from podium.services import Limits, RetentionPolicy, ServiceContext, Services, build_services
 from podium.store import Store
 
 if TYPE_CHECKING:
@@ -72,7 +72,19 @@ def build_app(settings: Settings) -> FastAPI:
         buses = build_buses(amqp_url=settings.amqp_url, nats_url=settings.nats_url)
     except MissingDependency as exc:
         raise SystemExit(str(exc)) from exc
-    svc = build_services(ctx, sweep_interval_s=settings.sweep_interval, guard=guard, buses=buses)
+    retention = RetentionPolicy(
+        days=settings.retention_days,
+        mode=settings.retention_mode,
+        batch=settings.retention_batch,
+        interval_s=settings.retention_interval,
+    )
+    svc = build_services(
+        ctx,
+        sweep_interval_s=settings.sweep_interval,
+        guard=guard,
+        buses=buses,
+        retention=retention,
+    )
     app = create_app(svc, settings, metrics)
     app.router.lifespan_context = _lifespan(svc, settings, _listener(store))
     return app
@@ -107,6 +119,8 @@ def _lifespan(  # type: ignore[no-untyped-def]
             "system-task-runner": svc.runner.run,
             "event-processor": svc.event_processor.run,
         }
+        if svc.retention.policy.enabled:
+            runs["retention"] = svc.retention.run
         if listener is not None:
             runs["listen"] = partial(listener.listen, wakeups.notify, wakeups.notify_all)
         if settings.demo:

@@ -17,8 +17,8 @@ from tests.support.postgres import postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
-    """The app on a SQLite file and on a fresh PostgreSQL database: every API test runs on both.
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A SQLite file and a fresh PostgreSQL database: every API test runs on both.
 
     PODIUM_TEST_DB=sqlite or =postgres keeps only one of them (quicker local runs).
     """
@@ -27,12 +27,17 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClien
         pytest.skip(f"PODIUM_TEST_DB={only}")
     with ExitStack() as stack:
         if request.param == "postgres":
-            db = stack.enter_context(postgres_database())
+            yield stack.enter_context(postgres_database())
         else:
-            db = f"sqlite:///{tmp_path / 'api.db'}"
-        settings = Settings(db=db, sweep_interval=0.05, max_payload_bytes=64 * 1024)
-        with TestClient(build_app(settings), raise_server_exceptions=False) as c:
-            yield c
+            yield f"sqlite:///{tmp_path / 'api.db'}"
+
+
+@pytest.fixture
+def client(database: str) -> Iterator[TestClient]:
+    """The app on each database."""
+    settings = Settings(db=database, sweep_interval=0.05, max_payload_bytes=64 * 1024)
+    with TestClient(build_app(settings), raise_server_exceptions=False) as c:
+        yield c
 
 
 def register(client: TestClient, definition: dict[str, Any]) -> None:

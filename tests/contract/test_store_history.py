@@ -7,13 +7,16 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from podium.model.executions import HistoryEvent
 from podium.store import Store
+from podium.store.postgres import PostgresStore
 from podium.store.sqlite import SqliteStore
+from tests.support.postgres import postgres_database
 
-from .support import Run, event
+from .support import Run, event, workflow
 
 
 def test_task_logs_are_appended_oldest_first(run: Run) -> None:
@@ -87,3 +90,83 @@ def test_sqlite_refuses_to_rewrite_history(tmp_path: Path, statement: str) -> No
         assert conn.execute("SELECT event, reason FROM history").fetchall() == [
             ("WORKFLOW_STARTED", None)
         ]
+
+
+def _record_live_and_gone(store: Store) -> None:
+    """History of `live` (an existing execution) and of `gone` (one that no longer exists)."""
+
+    async def record() -> None:
+        await store.open()
+        try:
+            async with store.transaction() as tx:
+                await tx.insert_workflow(workflow("live"))
+                await tx.append_history(
+                    [event("live", "workflow_started", 1), event("gone", "workflow_started", 2)]
+                )
+        finally:
+            await store.close()
+
+    asyncio.run(record())
+
+
+def test_sqlite_lets_only_the_retention_purge_delete_history_of_gone_executions(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path}/t.db"
+    _record_live_and_gone(SqliteStore(url))
+    with closing(sqlite3.connect(tmp_path / "t.db")) as conn:
+        conn.execute("INSERT INTO history_purge VALUES ('live')")
+        with pytest.raises(sqlite3.IntegrityError, match="history is append-only"):
+            conn.execute("DELETE FROM history WHERE workflow_id = 'live'")
+        with pytest.raises(sqlite3.IntegrityError, match="history is append-only"):
+            conn.execute("DELETE FROM history WHERE workflow_id = 'gone'")  # not named
+        conn.execute("INSERT INTO history_purge VALUES ('gone')")
+        conn.execute("DELETE FROM history WHERE workflow_id = 'gone'")
+        with pytest.raises(sqlite3.IntegrityError, match="history is append-only"):
+            conn.execute("UPDATE history SET reason = 'rewritten'")
+        assert conn.execute("SELECT workflow_id FROM history").fetchall() == [("live",)]
+
+
+RETENTION_ON = "SELECT set_config('podium.retention', 'on', true)"
+
+
+@pytest.mark.parametrize(
+    ("setup", "statement"),
+    [
+        (None, "UPDATE history SET reason = 'rewritten'"),
+        (None, "DELETE FROM history WHERE workflow_id = 'gone'"),
+        (None, "TRUNCATE history"),
+        (RETENTION_ON, "DELETE FROM history WHERE workflow_id = 'live'"),
+        (RETENTION_ON, "UPDATE history SET reason = 'rewritten'"),
+        (RETENTION_ON, "TRUNCATE history"),
+    ],
+)
+def test_postgres_refuses_to_rewrite_history(setup: str | None, statement: str) -> None:
+    with postgres_database() as url:
+        _record_live_and_gone(PostgresStore(url, max_size=1))
+        with psycopg.connect(url) as conn:
+            if setup:
+                conn.execute(setup)
+            with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"):
+                conn.execute(statement)
+            conn.rollback()
+            rows = conn.execute("SELECT workflow_id FROM history ORDER BY seq").fetchall()
+            assert rows == [("live",), ("gone",)]
+
+
+def test_postgres_lets_the_retention_setting_delete_history_of_gone_executions() -> None:
+    with postgres_database() as url:
+        _record_live_and_gone(PostgresStore(url, max_size=1))
+        with psycopg.connect(url) as conn:
+            conn.execute(RETENTION_ON)
+            conn.execute("DELETE FROM history WHERE workflow_id = 'gone'")
+            conn.execute(
+                "INSERT INTO history (workflow_id, at, event, actor, node)"
+                " VALUES ('gone-too', 3, 'workflow_started', 'tester', 'n1')"
+            )
+            conn.commit()
+            with pytest.raises(psycopg.errors.RestrictViolation):  # the setting was local
+                conn.execute("DELETE FROM history WHERE workflow_id = 'gone-too'")
+            conn.rollback()
+            rows = conn.execute("SELECT workflow_id FROM history ORDER BY seq").fetchall()
+            assert rows == [("live",), ("gone-too",)]

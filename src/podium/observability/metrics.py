@@ -72,6 +72,12 @@ class PrometheusObserver:
             ["taskType"],
             registry=r,
         )
+        self.purged = Counter(
+            "retention_purged",
+            "Ended executions deleted or archived by retention",
+            ["mode"],
+            registry=r,
+        )
         self.queue_depth = Gauge(
             "task_queue_depth",
             "Tasks waiting in each queue ([domain:]type), delayed ones included",
@@ -115,6 +121,9 @@ class PrometheusObserver:
 
     def decided(self, seconds: float) -> None:
         self.decision.observe(seconds)
+
+    def executions_purged(self, mode: str, count: int) -> None:
+        self.purged.labels(mode).inc(count)
 
     def set_queue_depths(self, depths: dict[str, tuple[int, int]]) -> None:
         self.queue_depth.clear()

@@ -20,6 +20,7 @@ from podium.services.metadata import MetadataService
 from podium.services.observer import NullObserver, Observer
 from podium.services.operations import Operations
 from podium.services.plans import Plans
+from podium.services.retention import Retention, RetentionPolicy
 from podium.services.runner import SystemTaskRunner
 from podium.services.starting import Starter
 from podium.services.sweeper import Sweeper
@@ -34,6 +35,7 @@ __all__ = [
     "Limits",
     "NullObserver",
     "Observer",
+    "RetentionPolicy",
     "ServiceContext",
     "Services",
     "Wakeups",
@@ -56,6 +58,7 @@ class Services:
     runner: SystemTaskRunner
     events: EventHandlerService
     event_processor: EventProcessor
+    retention: Retention
 
 
 def build_services(
@@ -64,8 +67,10 @@ def build_services(
     sweep_interval_s: float = 1.0,
     guard: OutboundGuard | None = None,
     buses: EventBuses | None = None,
+    retention: RetentionPolicy | None = None,
 ) -> Services:
-    """Wire the use cases around one context (`buses`: where EVENT tasks and handlers go)."""
+    """Wire the use cases around one context (`buses`: where EVENT tasks and handlers go;
+    `retention`: how long ended executions are kept, forever by default)."""
     plans = Plans()
     # Every node drops its prepared-definition cache when any node changes a definition.
     ctx.wakeups.on(DEFINITIONS_CHANGED, plans.invalidate)
@@ -95,4 +100,5 @@ def build_services(
         events=WatchedEventHandlers(ctx),
         event_processor=processor,
         runner=runner,
+        retention=Retention(ctx, operations, retention or RetentionPolicy()),
     )

@@ -34,6 +34,8 @@ class Observer(Protocol):
 
     def decided(self, seconds: float) -> None: ...
 
+    def executions_purged(self, mode: str, count: int) -> None: ...
+
 
 class NullObserver:
     """Ignores everything (tests, and the default)."""
@@ -65,4 +67,7 @@ class NullObserver:
         pass
 
     def decided(self, seconds: float) -> None:
+        pass
+
+    def executions_purged(self, mode: str, count: int) -> None:
         pass

@@ -130,13 +130,22 @@ class Operations:
                     f"Workflow {workflow_id} is {wf.status.value}: only a finished workflow "
                     "can be removed with archiveWorkflow=true (terminate it first)"
                 )
-            await unit.tx.append_history([self._event(wf, "workflow_removed", actor, wf.status)])
-            if archive:
-                tasks = await unit.tx.workflow_tasks(workflow_id)
-                plan = await self.plans.for_digest(unit.tx, wf.defHash)
-                body = orjson.dumps(wf.to_json(plan.definition_json, tasks))
-                await unit.tx.archive_workflow(workflow_id, body, self.ctx.clock())
-            await unit.tx.delete_workflow(workflow_id)
+            await self.remove_loaded(unit, wf, archive=archive, actor=actor)
+
+    async def remove_loaded(
+        self, unit: Unit, wf: Workflow, *, archive: bool, actor: str, reason: str | None = None
+    ) -> None:
+        """Remove an execution inside an open unit: its `workflow_removed` record, its final
+        JSON when archived, then its rows (the history stays)."""
+        workflow_id = wf.workflowId
+        removed = self._event(wf, "workflow_removed", actor, wf.status, reason)
+        await unit.tx.append_history([removed])
+        if archive:
+            tasks = await unit.tx.workflow_tasks(workflow_id)
+            plan = await self.plans.for_digest(unit.tx, wf.defHash)
+            body = orjson.dumps(wf.to_json(plan.definition_json, tasks))
+            await unit.tx.archive_workflow(workflow_id, body, self.ctx.clock())
+        await unit.tx.delete_workflow(workflow_id)
 
     async def terminate_remove(
         self, workflow_id: str, reason: str | None, *, archive: bool = True, actor: str = "api"

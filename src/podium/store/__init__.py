@@ -120,6 +120,24 @@ class Tx(Protocol):
         """The archived JSON of a removed execution, or None."""
         ...
 
+    async def ended_workflow_ids(self, ended_before: int, limit: int) -> list[str]:
+        """Retention candidates: up to `limit` (> 0) ended executions (COMPLETED, FAILED,
+        TIMED_OUT, TERMINATED) whose end and last update are both before `ended_before` and
+        whose parent execution, if they have one, is gone; earliest end first. In PostgreSQL
+        they are locked for this Tx, and rows another transaction holds are skipped."""
+        ...
+
+    async def archived_workflow_ids(self, archived_before: int, limit: int) -> list[str]:
+        """Up to `limit` (> 0) archived executions archived before `archived_before`, oldest
+        first; locked and skipped like `ended_workflow_ids`."""
+        ...
+
+    async def purge_workflows(self, workflow_ids: Sequence[str]) -> None:
+        """Delete executions for good: their rows, tasks, queue entries, logs, archived JSON
+        and history. This is the only deletion of history the store allows, and only of the
+        executions it removes in the same call."""
+        ...
+
     async def find_workflow_by_idempotency_key(self, name: str, key: str) -> Workflow | None:
         """The newest execution of `name` started with this idempotency key."""
         ...
@@ -265,7 +283,8 @@ class Tx(Protocol):
         ...
 
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:
-        """Record state transitions; history is never updated or deleted."""
+        """Record state transitions; history is never updated, and deleted only by
+        `purge_workflows`."""
         ...
 
     async def workflow_history(self, workflow_id: str) -> list[HistoryEvent]:

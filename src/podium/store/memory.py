@@ -20,6 +20,7 @@ from podium.model.statuses import TaskStatus, WorkflowStatus
 from podium.store import Page, SearchRequest, Tx
 from podium.store.memory_definitions import MemoryDefinitions
 from podium.store.memory_events import MemoryEventHandlers
+from podium.store.memory_retention import MemoryRetention
 from podium.store.memory_search import search_tasks, search_workflows
 from podium.store.memory_state import MemoryState, TaskRow, WorkflowRow, sql_page
 
@@ -71,7 +72,7 @@ class MemoryStore:
             self._state = working  # reached only when the block did not raise: commit
 
 
-class MemoryTx(MemoryDefinitions, MemoryEventHandlers):
+class MemoryTx(MemoryDefinitions, MemoryEventHandlers, MemoryRetention):
     """Reads and writes of one transaction on its working copy of the tables."""
 
     def __init__(self, state: MemoryState) -> None:
@@ -102,10 +103,11 @@ class MemoryTx(MemoryDefinitions, MemoryEventHandlers):
         self.state.workflows.pop(workflow_id)
 
     async def archive_workflow(self, workflow_id: str, body: bytes, at: int) -> None:
-        self.state.archive.put(workflow_id, bytes(body))
+        self.state.archive.put(workflow_id, (int(at), bytes(body)))
 
     async def get_archived_workflow(self, workflow_id: str) -> bytes | None:
-        return self.state.archive.get(workflow_id)
+        archived = self.state.archive.get(workflow_id)
+        return archived[1] if archived else None
 
     async def find_workflow_by_idempotency_key(self, name: str, key: str) -> Workflow | None:
         rows = [

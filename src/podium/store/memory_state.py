@@ -222,8 +222,8 @@ class MemoryState:
     """Events per workflow id, in `seq` order."""
     history_seq: int = 0
     """The last `seq` handed out (SQLite's AUTOINCREMENT, rolled back with the transaction)."""
-    archive: CowTable[str, bytes] = field(default_factory=CowTable)
-    """Final JSON of removed executions, by workflow id."""
+    archive: CowTable[str, tuple[int, bytes]] = field(default_factory=CowTable)
+    """(archived at, final JSON) of removed executions, by workflow id."""
     event_handlers: CowTable[str, bytes] = field(default_factory=CowTable)
     """Event handlers' JSON, by name."""
 

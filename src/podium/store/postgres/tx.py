@@ -14,6 +14,7 @@ from podium.store.postgres.definitions import DefinitionsMixin
 from podium.store.postgres.events import EventHandlersMixin
 from podium.store.postgres.notify import notification_payloads
 from podium.store.postgres.queues import QueuesMixin
+from podium.store.postgres.retention import RetentionMixin
 from podium.store.postgres.searching import SearchMixin
 from podium.store.rows import load_task, load_workflow, task_row, workflow_row
 
@@ -33,7 +34,7 @@ _TASK_ROW = "(" + ",".join(["%s"] * 18) + ")"
 _CHUNK = 1000
 
 
-class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin):
+class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin, RetentionMixin):
     """Reads and writes inside one open PostgreSQL transaction on one pooled connection."""
 
     def __init__(self, conn: Connection, pipeline: AsyncPipeline, origin: str) -> None:

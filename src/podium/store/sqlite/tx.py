@@ -11,6 +11,7 @@ from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Wo
 from podium.store.rows import history_row, load_task, load_workflow, task_row, workflow_row
 from podium.store.sqlite.definitions import DefinitionsMixin
 from podium.store.sqlite.events import EventHandlersMixin
+from podium.store.sqlite.retention import RetentionMixin
 from podium.store.sqlite.searching import SearchMixin
 
 __all__ = ["SqliteTx"]
@@ -30,7 +31,7 @@ def _conflicts(message: str) -> Iterator[None]:
         raise Conflict(message) from exc
 
 
-class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin):
+class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, RetentionMixin):
     """Reads and writes inside one open SQLite transaction."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
