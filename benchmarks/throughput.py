@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import os
 import platform
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -31,6 +32,7 @@ from urllib.parse import urlencode
 import aiohttp
 import orjson
 import psutil  # type: ignore[import-untyped, unused-ignore]  # types-psutil is optional
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -79,6 +81,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="start all N workflows before any worker runs, so the workers drain a queue N "
         "deep; the clock starts with the workers",
     )
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=0,
+        help="before the run, put B extra entries in the bench_task queue, due in a day (like "
+        "tasks waiting for a retry delay or a callback), so every claim searches a queue at "
+        "least B deep",
+    )
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after S seconds")
     args = parser.parse_args(argv)
     for name in ("workflows", "tasks", "workers", "batch", "nodes"):
@@ -88,6 +98,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--nodes above 1 needs a shared PostgreSQL --db")
     if args.preload and args.rate:
         parser.error("--preload and --rate exclude each other")
+    if args.backlog < 0:
+        parser.error("--backlog must not be negative")
     return args
 
 
@@ -365,6 +377,38 @@ async def verify(run: Run) -> None:
     )
 
 
+# -- backlog ------------------------------------------------------------------------------------
+def fill_backlog(db: str, count: int) -> None:
+    """Queue entries due in a day: they deepen the queue every claim searches and are never
+    handed out during the run (they have no task rows: a claim would drop them)."""
+    due = int(time.time() * 1000) + 86_400_000
+    if db.startswith("sqlite:"):
+        with sqlite3.connect(db.removeprefix("sqlite:///")) as lite:
+            lite.executemany(
+                "INSERT INTO queue (task_id, queue_name, workflow_id, priority, visible_at)"
+                " VALUES (?, ?, 'backlog', 0, ?)",
+                [(f"backlog-{n}", TASK_TYPE, due + n) for n in range(count)],
+            )
+        return
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO queue (task_id, queue_name, workflow_id, priority, visible_at)"
+            " SELECT 'backlog-' || n, %s, 'backlog', 0, %s + n FROM generate_series(1, %s) n",
+            (TASK_TYPE, due, count),
+        )
+        conn.execute("ANALYZE queue")
+
+
+def count_backlog(db: str) -> int:
+    sql = "SELECT count(*) FROM queue WHERE workflow_id='backlog'"
+    if db.startswith("sqlite:"):
+        with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
+            return int(conn.execute(sql).fetchone()[0])
+    with psycopg.connect(db) as conn:
+        row = conn.execute(sql).fetchone()
+        return int(row[0]) if row else 0
+
+
 # -- results ------------------------------------------------------------------------------------
 def results(run: Run, peak_rss: int) -> dict[str, Any]:
     elapsed = run.last_completion - run.first_start
@@ -390,6 +434,7 @@ def context(args: argparse.Namespace, db: str) -> dict[str, Any]:
         "rate": args.rate,
         "nodes": args.nodes,
         "preload": args.preload,
+        "backlog": args.backlog,
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
     }
@@ -440,6 +485,9 @@ async def benchmark(args: argparse.Namespace, procs: list[PodiumProcess]) -> dic
             preload=args.preload,
         )
         await register(run)
+        if args.backlog:
+            fill_backlog(procs[0].db, args.backlog)
+            log(f"queued a backlog of {args.backlog} entries")
         with RssSampler(pids) as rss:
             server_cpu, client_cpu = rss.cpu_seconds(), time.process_time()
             await drive(run, args.workers)
@@ -455,7 +503,10 @@ async def benchmark(args: argparse.Namespace, procs: list[PodiumProcess]) -> dic
             f"{run.polls} batch polls ({run.empty_polls} empty), "
             f"{run.chained}/{run.expected_tasks} update-v2 answers carried the next task"
         )
-        return results(run, rss.peak_bytes)
+        measured = results(run, rss.peak_bytes)
+        if args.backlog:
+            measured["backlog_left"] = count_backlog(procs[0].db)
+        return measured
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import io
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -30,6 +30,7 @@ __all__ = ["build_app", "make_store", "serve"]
 
 log = logging.getLogger("podium.server")
 
+_STOP_S = 10.0  # how long shutdown waits for the cancelled background loops
 _RESTART_S = 0.5  # the first wait before a crashed loop starts again; it doubles up to the max
 _MAX_RESTART_S = 30.0
 
@@ -135,9 +136,19 @@ def _lifespan(  # type: ignore[no-untyped-def]
         finally:
             for loop in loops:
                 loop.cancel()
-            for loop in loops:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await loop
+            # Bounded: a loop that ignores its cancellation must not keep the process alive.
+            _, stuck = await asyncio.wait(loops, timeout=_STOP_S)
+            for loop in stuck:
+                where = io.StringIO()
+                loop.print_stack(file=where)
+                log.error(
+                    "background loop did not stop",
+                    extra={
+                        "action": "loop_stuck",
+                        "loop": loop.get_name(),
+                        "where": where.getvalue(),
+                    },
+                )
             await svc.event_processor.buses.close()
             await svc.ctx.store.close()
             log.info("server stopped", extra={"action": "server_stopped"})

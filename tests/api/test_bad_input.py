@@ -159,6 +159,22 @@ def test_second_update_of_a_completed_task_is_409_and_changes_nothing(
     assert after["tasks"][1]["inputData"] == {"fromA": "first"}
 
 
+def test_resending_the_recorded_result_is_acknowledged_and_changes_nothing(
+    client: TestClient,
+) -> None:
+    """A worker whose first answer was lost (a timeout, a 503 after the commit went through)
+    sends the same result again: 200, nothing applied twice, the resend in the history."""
+    wf_id, polled = running(client)
+    complete(client, polled, {"value": "first"})
+    before_task, before_wf = task(client, polled["taskId"]), workflow(client, wf_id)
+    assert report(client, polled, "COMPLETED", {"value": "first"}).status_code == 200
+    assert task(client, polled["taskId"]) == before_task
+    assert workflow(client, wf_id) == before_wf
+    events = [e["event"] for e in client.get(f"/api/workflow/{wf_id}/history").json()]
+    assert events.count("task_update_repeated") == 1
+    assert_error(report(client, polled, "FAILED", {"value": "first"}), 409)  # not the same
+
+
 def test_failing_a_completed_task_is_409_too(client: TestClient) -> None:
     wf_id, polled = running(client)
     complete(client, polled, {"value": "first"})

@@ -179,6 +179,22 @@ class TaskService:
             if wf is None:
                 raise NotFound(f"No such workflow found by id: {task.workflowInstanceId}")
             refusal = _refusal(task, wf)
+            if refusal is not None and _is_resend(task, result):
+                # The worker resends the result this attempt already ended with (its first
+                # answer was lost, e.g. a 503 although the commit went through): acknowledge.
+                await unit.tx.append_history(
+                    [
+                        self._event(
+                            task,
+                            "task_update_repeated",
+                            task.status,
+                            task.status,
+                            None,
+                            result.workerId,
+                        )
+                    ]
+                )
+                return task, None
             if refusal is not None:
                 await self._record_refusal(unit, task, result, refusal)
             elif result.extendLease:
@@ -332,6 +348,18 @@ def _refusal(task: Task, wf: Workflow) -> str | None:
             f"the update of task {task.taskId} was not applied"
         )
     return None
+
+
+def _is_resend(task: Task, result: TaskResult) -> bool:
+    """Whether `result` is exactly the final result this attempt has already recorded."""
+    return (
+        task.status.terminal
+        and result.status is not None
+        and result.status.value == task.status.value
+        and dict(result.outputData or {}) == task.outputData
+        and (result.reasonForIncompletion or None) == (task.reasonForIncompletion or None)
+        and (not result.workerId or result.workerId == task.workerId)
+    )
 
 
 def _check_ids(result: TaskResult) -> None:

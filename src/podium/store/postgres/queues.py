@@ -8,6 +8,7 @@ from typing import LiteralString
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task
 from podium.store.postgres.base import PgBase
 from podium.store.postgres.notify import CHANNEL
+from podium.store.queue_sql import NEXT_VISIBLE_AT
 from podium.store.rows import history_row, load_task
 
 __all__ = ["QueuesMixin"]
@@ -77,7 +78,7 @@ class QueuesMixin(PgBase):
             await self._run("DELETE FROM queue WHERE task_id = ANY(%s)", (list(task_ids),))
 
     async def next_visible_at(self, queue: str) -> int | None:
-        row = await self._one("SELECT min(visible_at) FROM queue WHERE queue_name=%s", (queue,))
+        row = await self._one(NEXT_VISIBLE_AT, (queue,) * 3)
         return int(row[0]) if row and row[0] is not None else None
 
     async def queue_sizes(self, now: int) -> dict[str, int]:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from podium.errors import Conflict
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
+from podium.store.queue_sql import NEXT_VISIBLE_AT
 from podium.store.rows import history_row, load_task, load_workflow, task_row, workflow_row
 from podium.store.sqlite.definitions import DefinitionsMixin
 from podium.store.sqlite.events import EventHandlersMixin
@@ -272,9 +273,7 @@ class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, RetentionMixin
         self.conn.executemany("DELETE FROM queue WHERE task_id=?", [(i,) for i in task_ids])
 
     async def next_visible_at(self, queue: str) -> int | None:
-        row = self.conn.execute(
-            "SELECT min(visible_at) FROM queue WHERE queue_name=?", (queue,)
-        ).fetchone()
+        row = self.conn.execute(NEXT_VISIBLE_AT.replace("%s", "?"), (queue,) * 3).fetchone()
         return int(row[0]) if row and row[0] is not None else None
 
     async def queue_sizes(self, now: int) -> dict[str, int]:
