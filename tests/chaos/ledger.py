@@ -100,7 +100,9 @@ def _violations_of(wf_id: str, ref: str, events: list[Event]) -> list[str]:
     acks = [e for e in events if e.kind is Kind.ACKED]
     runs = [e for e in events if e.kind is Kind.EXECUTED]
     found = []
-    if len(acks) > 1:
+    # A resend of the result an attempt already ended with is acknowledged again (nothing is
+    # applied twice); two attempts of one ref both completed would be a double execution.
+    if len({e.task_id for e in acks}) > 1 or any(not e.resent for e in acks[1:]):
         found.append(f"{wf_id}/{ref}: {len(acks)} acknowledged completions {acks}")
     if acks:
         again = [e for e in runs if e.seq > acks[0].seq]
