@@ -8,9 +8,10 @@ import orjson
 
 from podium.model.executions import Task, Workflow
 from podium.model.search import TASK_FIELDS, WORKFLOW_FIELDS, parse_query, parse_sort
-from podium.store import Page, SearchRequest
+from podium.store import MAX_TOTAL_HITS, Page, SearchRequest
 from podium.store.postgres.base import PgBase
 from podium.store.postgres.search import free_text_to_sql, order_by, to_sql
+from podium.store.sql_search import count_sql, total_from_page
 from podium.store.sqlite.searching import TASK_COLUMNS, WORKFLOW_COLUMNS
 
 __all__ = ["SearchMixin"]
@@ -49,12 +50,14 @@ class SearchMixin(PgBase):
         request: SearchRequest,
         body: str = "w.body",
     ) -> tuple[int, list[bytes]]:
-        """How many rows `base` selects, and the bodies of the requested page of them."""
+        """The bodies of the requested page of the rows `base` selects, and how many it selects."""
         # `base` and `order` come from `search.py`: fixed fragments and placeholders only.
-        row = await self._one(f"SELECT count(*) {base}", args)
-        total = int(row[0]) if row else 0
         rows = await self._all(
             f"SELECT {body} {base} {order} LIMIT %s OFFSET %s",
             [*args, request.size, request.start],
         )
+        total = total_from_page(request, len(rows))
+        if total is None:
+            counted = await self._one(count_sql(base, "%s"), [*args, MAX_TOTAL_HITS])
+            total = int(counted[0]) if counted else 0
         return total, [bytes(r[0]) for r in rows]
