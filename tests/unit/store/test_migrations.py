@@ -130,12 +130,15 @@ PG_CATALOG = {
     "triggers": "SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid) FROM pg_trigger"
     " WHERE NOT tgisinternal",
     "extensions": "SELECT extname FROM pg_extension",
+    "statistics": "SELECT attrelid::regclass::text, attname, attstattarget FROM pg_attribute"
+    " WHERE attnum > 0 AND attstattarget >= 0 AND attrelid IN (SELECT oid FROM pg_class"
+    " WHERE relnamespace = 'public'::regnamespace)",
 }
 PgSchema = dict[str, list[tuple[object, ...]]]
 
 
 def pg_schema(url: str) -> PgSchema:
-    """Every column, index, constraint, function, trigger and extension, sorted."""
+    """Every column, index, constraint, function, trigger, extension and statistics target."""
     with psycopg.connect(url) as conn:
         return {
             kind: sorted(conn.execute(query).fetchall(), key=repr)
