@@ -6,7 +6,7 @@ import pytest
 
 from podium.errors import BadRequest
 from podium.model.statuses import TaskStatus, WorkflowStatus
-from podium.store import SearchRequest, Store, Tx
+from podium.store import MAX_TOTAL_HITS, SearchRequest, Store, Tx
 
 from .support import Run, task, workflow
 
@@ -112,6 +112,11 @@ def test_workflow_search_free_text_sort_and_paging(run: Run) -> None:
             assert await workflow_ids(tx, free_text="ALICE") == (2, ["wf-d", "wf-a"])
             assert await workflow_ids(tx, free_text="*martin*") == (1, ["wf-a"])
             assert await workflow_ids(tx, free_text="*", size=1) == (5, ["wf-d"])
+            # Free text pages and counts like any search, past its last match too.
+            assert await workflow_ids(tx, free_text="alice", size=1) == (2, ["wf-d"])
+            assert await workflow_ids(tx, free_text="alice", start=1, size=1) == (2, ["wf-a"])
+            assert await workflow_ids(tx, free_text="alice", start=5) == (2, [])
+            assert await workflow_ids(tx, free_text="alice", size=0) == (2, [])
             both = await workflow_ids(tx, "workflowType = checkout", free_text="alice")
             assert both == (2, ["wf-d", "wf-a"])
             sort = "workflowType:DESC|startTime:ASC"
@@ -168,6 +173,7 @@ def test_task_search(run: Run) -> None:
                 ["t-charge-c"],
             )
             assert await task_ids(tx, free_text="dhl express") == (1, ["t-ship"])
+            assert await task_ids(tx, free_text="charge", start=1, size=1) == (3, ["t-charge-c"])
             sort = "workflowId:DESC|scheduledTime:DESC"
             assert await task_ids(tx, sort=sort, start=1, size=2) == (4, ["t-charge-c", "t-ship"])
 
@@ -207,5 +213,27 @@ def test_free_text_folds_ascii_case_only_as_free_text_matches_does(
             # "émile" differs from the stored "Émile" in a non-ASCII letter: no match.
             want = (0, []) if free_text == "émile" else (1, ["wf-d"])
             assert await workflow_ids(tx, free_text=free_text) == want
+
+    run(scenario)
+
+
+@pytest.mark.slow
+def test_totals_stop_at_max_total_hits(run: Run) -> None:
+    async def scenario(store: Store) -> None:
+        async with store.transaction() as tx:
+            for i in range(MAX_TOTAL_HITS + 5):
+                name = "many" if i % 2 else "other"
+                await tx.insert_workflow(workflow(f"wf-{i:05d}", name, created=i))
+            newest = [f"wf-{i:05d}" for i in range(MAX_TOTAL_HITS + 4, MAX_TOTAL_HITS - 1, -1)]
+            assert await workflow_ids(tx, size=5) == (MAX_TOTAL_HITS, newest)
+            assert await workflow_ids(tx, size=0) == (MAX_TOTAL_HITS, [])
+            # Pages go on past the last one counted.
+            last = await workflow_ids(tx, start=MAX_TOTAL_HITS + 3)
+            assert last == (MAX_TOTAL_HITS, ["wf-00001", "wf-00000"])
+            assert await workflow_ids(tx, start=2 * MAX_TOTAL_HITS) == (MAX_TOTAL_HITS, [])
+            half = (MAX_TOTAL_HITS + 5) // 2
+            assert (await workflow_ids(tx, "workflowType = many", size=1))[0] == half
+            assert (await workflow_ids(tx, free_text="wf-0999", size=1))[0] == 10
+            assert (await workflow_ids(tx, free_text="wf-", size=1))[0] == MAX_TOTAL_HITS
 
     run(scenario)

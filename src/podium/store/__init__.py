@@ -17,10 +17,18 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
 
-__all__ = ["JSON", "Page", "SearchRequest", "Store", "Tx"]
+__all__ = ["JSON", "MAX_TOTAL_HITS", "Page", "SearchRequest", "Store", "Tx"]
 
 JSON = dict[str, Any]
 T = TypeVar("T")
+
+MAX_TOTAL_HITS = 10_000
+"""Searches count their matches up to this many: a larger total is reported as 10,000.
+
+Counting every match of a broad search costs as much as reading them all (hundreds of
+milliseconds over a million executions); Conductor's Elasticsearch 7 index stops counting at
+10,000 too (Elasticsearch's default `track_total_hits`). Pages beyond it are still served.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +47,7 @@ class Page(Generic[T]):
     """One page of search results and how many matched in all."""
 
     total: int
+    """How many matched in all, up to `MAX_TOTAL_HITS`."""
     items: list[T]
 
 

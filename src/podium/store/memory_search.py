@@ -2,7 +2,8 @@
 
 Rows are matched with `podium.model.search.matches` over the camelCase fields (the SQLite
 translation is proven to select exactly those rows) and `free_text_matches` over the stored JSON
-body. Sorting follows SQL: NULLs first ascending, last descending; text by code point.
+body. Sorting follows SQL: NULLs first ascending, last descending; text by code point. Totals
+stop at `MAX_TOTAL_HITS`, as the SQL stores' counts do.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from podium.model.search import (
     parse_query,
     parse_sort,
 )
-from podium.store import Page, SearchRequest
+from podium.store import MAX_TOTAL_HITS, Page, SearchRequest
 from podium.store.memory_state import MemoryState, TaskRow, WorkflowRow, sql_page
 
 __all__ = ["search_tasks", "search_workflows"]
@@ -43,7 +44,7 @@ def search_workflows(state: MemoryState, request: SearchRequest) -> Page[Workflo
         and free_text_matches(request.free_text, row.body.decode())
     ]
     page = sql_page(_ordered(hits, sort), request.start, request.size)
-    return Page(len(hits), [row.load() for _, row in page])
+    return Page(min(len(hits), MAX_TOTAL_HITS), [row.load() for _, row in page])
 
 
 def search_tasks(state: MemoryState, request: SearchRequest) -> Page[Task]:
@@ -59,7 +60,7 @@ def search_tasks(state: MemoryState, request: SearchRequest) -> Page[Task]:
         if matches(query, fields) and free_text_matches(request.free_text, row.body.decode()):
             hits.append((fields, row))
     page = sql_page(_ordered(hits, sort), request.start, request.size)
-    return Page(len(hits), [row.load() for _, row in page])
+    return Page(min(len(hits), MAX_TOTAL_HITS), [row.load() for _, row in page])
 
 
 def _ordered(hits: list[Hit[R]], sort: list[tuple[str, bool]]) -> list[Hit[R]]:

@@ -10,7 +10,32 @@ import orjson
 
 from podium.model.executions import HistoryEvent, Task, Workflow
 
-__all__ = ["history_row", "load_task", "load_workflow", "task_row", "workflow_row"]
+__all__ = [
+    "WORKFLOW_ROW_COLUMNS",
+    "history_row",
+    "load_task",
+    "load_workflow",
+    "task_row",
+    "workflow_row",
+]
+
+WORKFLOW_ROW_COLUMNS = (
+    "workflow_name",
+    "workflow_version",
+    "status",
+    "correlation_id",
+    "priority",
+    "create_time",
+    "update_time",
+    "end_time",
+    "parent_workflow_id",
+    "idempotency_key",
+    "created_by",
+    "timeout_at",
+    "body",
+    "workflow_id",
+)
+"""The `workflow` columns in the order of `workflow_row`'s values."""
 
 
 def task_row(task: Task, check_at: int) -> tuple[object, ...]:

@@ -5,6 +5,9 @@ the store passes in, the operators and placeholders. Selected rows are exactly t
 `podium.model.search.matches` accepts: a NULL satisfies only `IS NULL`, `LIKE` folds ASCII case
 only, text compares by code point and integers numerically. A `Dialect` supplies what differs
 between SQLite and PostgreSQL: the placeholder and how to lower-case ASCII letters.
+
+Totals are counted up to `MAX_TOTAL_HITS` (`count_sql`), and not at all when the page itself
+shows where the matches end (`total_from_page`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,16 @@ from typing import Any
 
 from podium.errors import BadRequest
 from podium.model.search import And, Compare, Op, Query, fold_case
+from podium.store import MAX_TOTAL_HITS, SearchRequest
 
-__all__ = ["Dialect", "column_of", "like_pattern", "where_clause"]
+__all__ = [
+    "Dialect",
+    "column_of",
+    "count_sql",
+    "like_pattern",
+    "total_from_page",
+    "where_clause",
+]
 
 _BINARY = {Op.EQ: "=", Op.NE: "<>", Op.GT: ">", Op.LT: "<", Op.GE: ">=", Op.LE: "<="}
 
@@ -43,6 +54,23 @@ def column_of(field: str, columns: Mapping[str, str]) -> str:
         return columns[field]
     except KeyError:
         raise BadRequest(f"The field {field!r} cannot be searched in this store") from None
+
+
+def count_sql(base: str, mark: str) -> str:
+    """`SELECT` counting the rows of `base` (`FROM ... WHERE ...`), up to a limit parameter."""
+    # The LIMIT lets the database stop after MAX_TOTAL_HITS rows instead of reading them all.
+    return f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {mark}) AS hits"
+
+
+def total_from_page(request: SearchRequest, found: int) -> int | None:
+    """The total a page of `found` rows proves, or None when the matches must be counted.
+
+    A page shorter than asked for holds the last matches (unless it is empty past the first).
+    """
+    start = max(request.start, 0)
+    if found < request.size and (found > 0 or start == 0):
+        return min(start + found, MAX_TOTAL_HITS)
+    return None
 
 
 def where_clause(

@@ -7,10 +7,13 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import psycopg
+import pytest
 from typer.testing import CliRunner
 
 from podium.cli import app
 from podium.store.migrate import migrations
+from podium.store.postgres import PostgresStore
 from podium.store.sqlite import SqliteStore
 from tests.support.postgres import postgres_database
 
@@ -109,3 +112,76 @@ def test_db_verify_is_read_only_and_fails_until_migrated(tmp_path: Path) -> None
 def test_db_verify_on_postgresql() -> None:
     with postgres_database() as url:
         _verify_then_migrate(url)
+
+
+# -- PostgreSQL: an upgraded database equals a fresh one ------------------------------------------
+PG_CATALOG = {
+    "columns": "SELECT table_name, column_name, ordinal_position, data_type, collation_name,"
+    " is_nullable, column_default FROM information_schema.columns"
+    " WHERE table_schema = 'public' AND table_name <> 'schema_version'",
+    "indexes": "SELECT tablename, indexname, indexdef FROM pg_indexes"
+    " WHERE schemaname = 'public' AND tablename <> 'schema_version'",
+    "constraints": "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+    " FROM pg_constraint WHERE connamespace = 'public'::regnamespace"
+    " AND conrelid <> 'schema_version'::regclass",
+    "functions": "SELECT proname, pg_get_functiondef(oid) FROM pg_proc"
+    " WHERE pronamespace = 'public'::regnamespace AND prokind = 'f'"
+    " AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = pg_proc.oid AND d.deptype = 'e')",
+    "triggers": "SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid) FROM pg_trigger"
+    " WHERE NOT tgisinternal",
+    "extensions": "SELECT extname FROM pg_extension",
+    "statistics": "SELECT attrelid::regclass::text, attname, attstattarget FROM pg_attribute"
+    " WHERE attnum > 0 AND attstattarget >= 0 AND attrelid IN (SELECT oid FROM pg_class"
+    " WHERE relnamespace = 'public'::regnamespace)",
+}
+PgSchema = dict[str, list[tuple[object, ...]]]
+
+
+def pg_schema(url: str) -> PgSchema:
+    """Every column, index, constraint, function, trigger, extension and statistics target."""
+    with psycopg.connect(url) as conn:
+        return {
+            kind: sorted(conn.execute(query).fetchall(), key=repr)
+            for kind, query in PG_CATALOG.items()
+        }
+
+
+def pg_migrate(url: str) -> list[int]:
+    async def migrate() -> list[int]:
+        store = PostgresStore(url, migrate=False)
+        await store.open()
+        try:
+            return await store.migrate()
+        finally:
+            await store.close()
+
+    return asyncio.run(migrate())
+
+
+def pg_release(url: str, version: int) -> None:
+    """The database an earlier release left: its migrations applied and recorded, as it did."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        for migration in migrations("postgres")[:version]:
+            conn.execute(migration.sql)
+            conn.execute(
+                "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
+                (migration.version, migration.name),
+            )
+
+
+@pytest.mark.parametrize("version", range(1, len(migrations("postgres"))))
+def test_a_postgresql_database_of_an_earlier_release_migrates_to_the_fresh_schema(
+    version: int,
+) -> None:
+    with postgres_database() as fresh, postgres_database() as upgraded:
+        pg_migrate(fresh)
+        pg_release(upgraded, version)
+        applied = pg_migrate(upgraded)
+        assert applied == [m.version for m in migrations("postgres")][version:]
+        want = pg_schema(fresh)
+        assert {row[0] for row in want["columns"]} >= {"workflow", "task", "queue"}
+        assert pg_schema(upgraded) == want

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import orjson
 
 from podium.model.executions import Task, Workflow
 from podium.model.search import TASK_FIELDS, WORKFLOW_FIELDS, parse_query, parse_sort
-from podium.store import Page, SearchRequest
+from podium.store import MAX_TOTAL_HITS, Page, SearchRequest
+from podium.store.sql_search import count_sql, total_from_page
 from podium.store.sqlite.search import free_text_to_sql, order_by, to_sql
 
 __all__ = ["SearchMixin"]
@@ -55,13 +57,9 @@ class SearchMixin:
         text_sql, text_params = free_text_to_sql(request.free_text, "CAST(w.body AS TEXT)")
         order = order_by(parse_sort(request.sort, WORKFLOW_FIELDS), WORKFLOW_COLUMNS)
         base = f"FROM workflow w WHERE ({where}) AND ({text_sql})"
-        args = [*params, *text_params]
-        total = self.conn.execute(f"SELECT count(*) {base}", args).fetchone()[0]
-        rows = self.conn.execute(
-            f"SELECT w.body {base} {order or 'ORDER BY w.create_time DESC'} LIMIT ? OFFSET ?",
-            [*args, request.size, request.start],
-        )
-        return Page(int(total), [Workflow.from_record(orjson.loads(r[0])) for r in rows])
+        order = order or "ORDER BY w.create_time DESC"
+        total, bodies = self._page(base, order, [*params, *text_params], request, "w.body")
+        return Page(total, [Workflow.from_record(orjson.loads(b)) for b in bodies])
 
     async def search_tasks(self, request: SearchRequest) -> Page[Task]:
         where, params = to_sql(parse_query(request.query, TASK_FIELDS), TASK_COLUMNS)
@@ -71,10 +69,18 @@ class SearchMixin:
             "FROM task t JOIN workflow w ON w.workflow_id = t.workflow_id"
             f" WHERE ({where}) AND ({text_sql})"
         )
-        args = [*params, *text_params]
-        total = self.conn.execute(f"SELECT count(*) {base}", args).fetchone()[0]
-        rows = self.conn.execute(
-            f"SELECT t.body {base} {order or 'ORDER BY t.scheduled_time DESC'} LIMIT ? OFFSET ?",
-            [*args, request.size, request.start],
-        )
-        return Page(int(total), [Task.from_record(orjson.loads(r[0])) for r in rows])
+        order = order or "ORDER BY t.scheduled_time DESC"
+        total, bodies = self._page(base, order, [*params, *text_params], request, "t.body")
+        return Page(total, [Task.from_record(orjson.loads(b)) for b in bodies])
+
+    def _page(
+        self, base: str, order: str, args: list[Any], request: SearchRequest, body: str
+    ) -> tuple[int, list[bytes]]:
+        """The bodies of the requested page of the rows `base` selects, and how many it selects."""
+        page = f"SELECT {body} {base} {order} LIMIT ? OFFSET ?"
+        bodies = [r[0] for r in self.conn.execute(page, [*args, request.size, request.start])]
+        total = total_from_page(request, len(bodies))
+        if total is None:
+            counted = self.conn.execute(count_sql(base, "?"), [*args, MAX_TOTAL_HITS])
+            total = int(counted.fetchone()[0])
+        return total, bodies
