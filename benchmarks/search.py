@@ -44,7 +44,7 @@ from search_data import (  # noqa: E402  (benchmarks/)
     facts,
     load,
 )
-from throughput import BenchmarkFailed, log, percentile, server  # noqa: E402  (benchmarks/)
+from throughput import BenchmarkFailed, log, percentile, servers  # noqa: E402  (benchmarks/)
 
 from podium.model.statuses import WorkflowStatus  # noqa: E402
 from podium.store import SearchRequest  # noqa: E402
@@ -254,7 +254,7 @@ def benchmark(args: argparse.Namespace, url: str) -> dict[str, Any]:
     result: dict[str, Any] = {"executions": found.count, "load_s": round(load_s, 1)}
     result["store"] = asyncio.run(time_store(url, requests, args.runs))
     if args.http:
-        with server(url) as proc:
+        with servers(url, 1) as (proc,):
             result["http"] = asyncio.run(time_http(proc.api, requests, args.runs))
     timed = [q for part in ("store", "http") for q in result.get(part, {}).values()]
     result["all_under_200ms"] = all(q["under_200ms"] for q in timed)
