@@ -41,14 +41,19 @@ class RetentionMixin(PgBase):
         )
         return [r[0] for r in rows]
 
-    async def purge_workflows(self, workflow_ids: Sequence[str]) -> None:
-        if not workflow_ids:
-            return
+    async def _delete_executions(self, workflow_ids: Sequence[str]) -> None:
+        """The executions' rows, tasks, logs and queue entries (not archive nor history)."""
         ids = (list(workflow_ids),)
         await self._run(f"DELETE FROM queue WHERE task_id IN ({_TASKS})", ids)
         await self._run(f"DELETE FROM task_log WHERE task_id IN ({_TASKS})", ids)
         await self._run("DELETE FROM task WHERE workflow_id = ANY(%s)", ids)
         await self._run("DELETE FROM workflow WHERE workflow_id = ANY(%s)", ids)
+
+    async def purge_workflows(self, workflow_ids: Sequence[str]) -> None:
+        if not workflow_ids:
+            return
+        ids = (list(workflow_ids),)
+        await self._delete_executions(workflow_ids)
         await self._run("DELETE FROM workflow_archive WHERE workflow_id = ANY(%s)", ids)
         # The history trigger lets rows go only while this is on, and only of executions that
         # are gone by now; it is switched off again before anything else runs.

@@ -106,16 +106,7 @@ class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin,
         )
 
     async def delete_workflow(self, workflow_id: str) -> None:
-        await self._run(
-            "DELETE FROM queue WHERE task_id IN (SELECT task_id FROM task WHERE workflow_id=%s)",
-            (workflow_id,),
-        )
-        await self._run(
-            "DELETE FROM task_log WHERE task_id IN (SELECT task_id FROM task WHERE workflow_id=%s)",
-            (workflow_id,),
-        )
-        await self._run("DELETE FROM task WHERE workflow_id=%s", (workflow_id,))
-        await self._run("DELETE FROM workflow WHERE workflow_id=%s", (workflow_id,))
+        await self._delete_executions([workflow_id])
 
     async def archive_workflow(self, workflow_id: str, body: bytes, at: int) -> None:
         await self._run(
