@@ -46,7 +46,7 @@ def server(
         typer.Option(
             envvar="PODIUM_DB_POOL_SIZE", min=1, help="Most PostgreSQL connections of this node"
         ),
-    ] = 10,
+    ] = 20,
     sweep_interval: Annotated[
         float, typer.Option(envvar="PODIUM_SWEEP_INTERVAL", help="Seconds between timeout sweeps")
     ] = 1.0,

@@ -26,7 +26,7 @@ class Settings:
     log_level: str = "INFO"
     sqlite_synchronous: str = "NORMAL"
     migrate: bool = True
-    db_pool_size: int = 10
+    db_pool_size: int = 20
     """Most PostgreSQL connections one node opens (a transaction holds one while it runs)."""
     sweep_interval: float = 1.0
     retention_days: float = 0.0

@@ -76,7 +76,3 @@ class Decision:
     """Loop-body refs whose attempts up to an iteration are removed (DO_WHILE keepLastN)."""
     failure_workflow: FailureWorkflowStart | None = None
     ended: bool = False
-
-    @property
-    def queues_touched(self) -> set[str]:
-        return {e.queue for e in self.queue}

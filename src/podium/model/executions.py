@@ -167,6 +167,9 @@ class Workflow:
     """When the workflow-level timeout falls due (epoch ms), 0 when it has none."""
     skippedRefs: list[str] = field(default_factory=list)
     """Reference names skipped by the skiptask operation: the decider steps over them."""
+    awaited: bool = False
+    """A blocking execute call waits for this execution: every change is announced to all
+    nodes (otherwise only to the node that made it, sparing the others a wake-up)."""
 
     def to_record(self) -> JSON:
         return {f.name: getattr(self, f.name) for f in _WF_FIELDS}
@@ -196,7 +199,9 @@ class Workflow:
 
 _WF_FIELDS = dataclasses.fields(Workflow)
 _WF_FIELD_NAMES = frozenset(f.name for f in _WF_FIELDS)
-_WF_INTERNAL = frozenset({"defHash", "taskCount", "timeoutAt", "failedTaskId", "skippedRefs"})
+_WF_INTERNAL = frozenset(
+    {"defHash", "taskCount", "timeoutAt", "failedTaskId", "skippedRefs", "awaited"}
+)
 
 
 @dataclass(frozen=True, slots=True)

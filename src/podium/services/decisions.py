@@ -138,7 +138,7 @@ class Decisions:
             await tx.update_tasks(changed, [check[t.taskId] for t in changed])
         if decision.queue:
             await tx.push(decision.queue)
-            unit.wake.update(decision.queues_touched)
+            unit.queue(decision.queue)
         if decision.unqueue:
             await tx.unqueue(decision.unqueue)
         for refs, up_to in decision.prune:
@@ -147,7 +147,8 @@ class Decisions:
         await tx.update_workflow(wf)
         if decision.history:
             await tx.append_history(decision.history)
-        unit.wake.add(f"wf:{wf.workflowId}")
+        # Only a blocking execute waits on an execution (see `Workflow.awaited`).
+        (unit.wake if wf.awaited else unit.here).add(f"wf:{wf.workflowId}")
         self._report_timeouts(unit, decision)
         if decision.ended:
             duration = max(0, (wf.endTime or wf.updateTime) - wf.createTime)

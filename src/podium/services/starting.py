@@ -143,6 +143,7 @@ class Starter:
             parentWorkflowId=links.get("parent_workflow_id"),
             parentWorkflowTaskId=links.get("parent_task_id"),
             event=links.get("event"),
+            awaited=bool(links.get("awaited")),
         )
         wf.timeoutAt = workflow_timeout_at(wf, plan)
         return wf

@@ -84,6 +84,7 @@ class TaskService:
         popped = await tx.pop_tasks(queue, count, now)
         if not popped:
             return []
+        unit.claimed.update(t.taskId for t in popped)
         claimed: list[Task] = []
         postponed: list[QueueEntry] = []
         for task in popped:
@@ -264,7 +265,16 @@ class TaskService:
             result.workerId or task.workerId,
         )
         await tx.append_history([event])
-        await self.settle(unit, wf, task, actor=f"worker:{task.workerId or '-'}", pending=pending)
+        # A worker's task that was IN_PROGRESS was taken off its queue when it was claimed.
+        claimed = before is TaskStatus.IN_PROGRESS and is_worker_type(task.taskType)
+        await self.settle(
+            unit,
+            wf,
+            task,
+            actor=f"worker:{task.workerId or '-'}",
+            pending=pending,
+            off_queue=claimed,
+        )
 
     async def settle(
         self,
@@ -274,9 +284,12 @@ class TaskService:
         *,
         actor: str,
         pending: list[Task] | None = None,
+        off_queue: bool = False,
     ) -> None:
         """Store a task's new state and, once it has ended, decide its workflow (`pending`:
-        its pending tasks, if just read under the workflow's lock)."""
+        its pending tasks, if just read under the workflow's lock; `off_queue`: the task is
+        known to have no queue entry, which spares a statement on the hot path. A stray
+        entry would do no harm: a claim drops entries of tasks no longer SCHEDULED)."""
         if not task.status.terminal:
             if is_worker_type(task.taskType):
                 await self._requeue_after_callback(unit, task, self.ctx.clock())
@@ -285,7 +298,8 @@ class TaskService:
                 await unit.tx.update_tasks([task], [next_check_at(task, task_def_of(task))])
                 await unit.tx.unqueue([task.taskId])
             return
-        await unit.tx.unqueue([task.taskId])
+        if not off_queue:
+            await unit.tx.unqueue([task.taskId])
         plan = await self.plans.for_digest(unit.tx, wf.defHash)
         decision = await self.decisions.run(
             unit, wf, plan, actor=actor, overrides={task.taskId: task}, pending=pending

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from podium.model.executions import QueueEntry
 from podium.services.context import ServiceContext
 from podium.store import Tx
 
@@ -18,11 +19,34 @@ class Unit:
 
     tx: Tx
     wake: set[str] = field(default_factory=set)
+    """Keys whose waiters wake on every node once the unit commits."""
+    here: set[str] = field(default_factory=set)
+    """Keys whose waiters wake on this node only (no other node waits on them)."""
+    queued: dict[str, set[str]] = field(default_factory=dict)
+    """Task ids queued by this unit, by queue."""
+    claimed: set[str] = field(default_factory=set)
+    """Task ids this unit took off their queues again (e.g. update-v2's next task)."""
     reports: list[Callable[[], None]] = field(default_factory=list)
     """Observer calls to make once the unit has committed (never for what rolled back)."""
 
     def report(self, call: Callable[[], None]) -> None:
         self.reports.append(call)
+
+    def queue(self, entries: Iterable[QueueEntry]) -> None:
+        """Note queue entries this unit added, so that pollers of their queues wake."""
+        for entry in entries:
+            self.queued.setdefault(entry.queue, set()).add(entry.task_id)
+
+    def announced(self) -> tuple[set[str], set[str]]:
+        """The keys to wake on every node, and those to wake on this node only.
+
+        A queue all of whose new entries this unit claimed again holds nothing new for a
+        poller elsewhere: announcing it would only cost every commit PostgreSQL's global
+        NOTIFY lock and every node a wasted wake-up.
+        """
+        busy = {queue for queue, ids in self.queued.items() if not ids <= self.claimed}
+        everywhere = self.wake | busy
+        return everywhere, (self.here | self.queued.keys()) - everywhere
 
 
 @asynccontextmanager
@@ -31,9 +55,10 @@ async def unit_of_work(ctx: ServiceContext) -> AsyncIterator[Unit]:
     async with ctx.store.transaction() as tx:
         unit = Unit(tx)
         yield unit
-        if unit.wake:
-            await tx.announce(unit.wake)  # other nodes hear it only if this commits
-    ctx.wakeups.notify(unit.wake)
+        everywhere, here = unit.announced()
+        if everywhere:
+            await tx.announce(everywhere)  # other nodes hear it only if this commits
+    ctx.wakeups.notify(everywhere | here)
     for call in unit.reports:
         call()
 

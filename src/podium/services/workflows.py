@@ -20,6 +20,8 @@ __all__ = ["WorkflowService"]
 
 # search-by-tasks reads at most this many matching tasks before grouping them by execution.
 _TASK_SCAN = 10_000
+# A blocking execute reads its execution again at least this often (seconds).
+_RECHECK_S = 1.0
 
 
 class WorkflowService:
@@ -30,11 +32,14 @@ class WorkflowService:
         self.plans = plans
         self.starter = starter
 
-    async def start(self, request: StartWorkflowRequest, *, actor: str = "api") -> str:
-        """Start an execution; its first decision runs before this returns."""
+    async def start(
+        self, request: StartWorkflowRequest, *, actor: str = "api", awaited: bool = False
+    ) -> str:
+        """Start an execution; its first decision runs before this returns. `awaited`: a
+        caller will wait for its changes (they are then announced to every node)."""
         try:
             async with unit_of_work(self.ctx) as unit:
-                return await self.starter.start(unit, request, actor=actor)
+                return await self.starter.start(unit, request, actor=actor, awaited=awaited)
         except Exception as exc:
             self.ctx.observer.workflow_start_failed(request.name, type(exc).__name__)
             raise
@@ -51,7 +56,7 @@ class WorkflowService:
 
         Returns the workflow JSON (with tasks) and whether the wait timed out.
         """
-        workflow_id = await self.start(request, actor=actor)
+        workflow_id = await self.start(request, actor=actor, awaited=True)
         deadline = time.monotonic() + max(0.0, wait_seconds)
         while True:
             wf, tasks = await self.get(workflow_id, include_tasks=True)
@@ -60,7 +65,9 @@ class WorkflowService:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return await self.to_json(wf, tasks), True
-            await self.ctx.wakeups.wait(f"wf:{workflow_id}", remaining)
+            # Woken by every change (they are announced to all nodes: `awaited`), but an
+            # idempotent start may have found an execution started without it: look again.
+            await self.ctx.wakeups.wait(f"wf:{workflow_id}", min(remaining, _RECHECK_S))
 
     async def get(self, workflow_id: str, *, include_tasks: bool) -> tuple[Workflow, list[Task]]:
         async with unit_of_work(self.ctx) as unit:
