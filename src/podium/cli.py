@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
+import orjson
 import typer
 
 from podium import __version__
 from podium.config import DEFAULT_DB, Settings
+from podium.errors import PodiumError
 
 __all__ = ["main"]
 
@@ -19,6 +21,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+apps_app = typer.Typer(help="Applications (machine clients) and their access keys.")
+app.add_typer(apps_app, name="apps")
 
 DbOption = Annotated[
     str | None,
@@ -40,6 +44,30 @@ def server(
     ] = "NORMAL",
     migrate: Annotated[
         bool, typer.Option(envvar="PODIUM_MIGRATE", help="Apply migrations at start")
+    ] = True,
+    auth: Annotated[
+        bool,
+        typer.Option(
+            envvar="PODIUM_AUTH", help="Require a token on every request (see docs/howto/auth.md)"
+        ),
+    ] = False,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            envvar="PODIUM_INSECURE",
+            help="Allow a non-loopback --host with authentication off",
+        ),
+    ] = False,
+    token_ttl: Annotated[
+        int,
+        typer.Option(envvar="PODIUM_TOKEN_TTL", min=60, help="Seconds a token stays valid"),
+    ] = 3600,
+    open_monitoring: Annotated[
+        bool,
+        typer.Option(
+            envvar="PODIUM_OPEN_MONITORING",
+            help="With --auth, health and metrics still answer without a token",
+        ),
     ] = True,
     db_pool_size: Annotated[
         int,
@@ -146,6 +174,10 @@ def server(
         log_level=log_level,
         sqlite_synchronous=sqlite_synchronous.upper(),
         migrate=migrate,
+        auth=auth,
+        insecure=insecure,
+        token_ttl=token_ttl,
+        open_monitoring=open_monitoring,
         db_pool_size=db_pool_size,
         sweep_interval=sweep_interval,
         retention_days=retention_days,
@@ -220,3 +252,39 @@ def _csv(value: str) -> tuple[str, ...]:
 
 def main() -> None:
     app()
+
+
+@apps_app.command("create")
+def apps_create(
+    name: Annotated[str, typer.Argument(help="The application's name")],
+    role: Annotated[
+        list[str], typer.Option("--role", help="A role (repeatable), e.g. ADMIN or WORKER")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Create an application with one access key; print `{"id", "keyId", "keySecret"}`.
+
+    The secret is shown only here: store it (e.g. as CONDUCTOR_AUTH_SECRET of the workers).
+    This is how the first admin is made, before any token exists.
+    """
+    from podium.server import make_store
+    from podium.services.context import ServiceContext
+    from podium.services.security import SecurityService
+
+    store = make_store(Settings.from_env(db=db))
+
+    async def run() -> dict[str, str]:
+        await store.open()
+        try:
+            security = SecurityService(ServiceContext(store=store))
+            created = await security.create_application(name, role, actor="cli")
+            key = await security.create_access_key(created["id"])
+        finally:
+            await store.close()
+        return {"id": created["id"], "keyId": key["id"], "keySecret": key["secret"]}
+
+    try:
+        typer.echo(orjson.dumps(asyncio.run(run())).decode())
+    except PodiumError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc

@@ -26,6 +26,14 @@ class Settings:
     log_level: str = "INFO"
     sqlite_synchronous: str = "NORMAL"
     migrate: bool = True
+    auth: bool = False
+    """Every request needs a principal (a token), except the token endpoint and monitoring."""
+    insecure: bool = False
+    """Allow binding a non-loopback address with authentication off."""
+    token_ttl: int = 3600
+    """Seconds a token from `POST /api/token` stays valid (the SDKs renew after 45 minutes)."""
+    open_monitoring: bool = True
+    """With authentication on, health and metrics endpoints still answer without a token."""
     db_pool_size: int = 20
     """Most PostgreSQL connections one node opens (a transaction holds one while it runs)."""
     sweep_interval: float = 1.0

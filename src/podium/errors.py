@@ -18,6 +18,8 @@ __all__ = [
     "PayloadTooLarge",
     "PodiumError",
     "StoreUnavailable",
+    "TooManyAttempts",
+    "Unauthenticated",
     "ValidationFailed",
     "Violation",
 ]
@@ -77,6 +79,23 @@ class IllegalState(PodiumError):
 
 class PayloadTooLarge(PodiumError):
     """The payload is larger than this server accepts."""
+
+
+class Unauthenticated(PodiumError):
+    """The request carries no valid credentials."""
+
+    def __init__(self, message: str | None = None, *, code: str = "INVALID_TOKEN") -> None:
+        super().__init__(message)
+        self.code = code
+        """`INVALID_TOKEN` or `EXPIRED_TOKEN`: the Conductor SDKs fetch a new token on either."""
+
+
+class TooManyAttempts(PodiumError):
+    """Too many failed attempts; try again later."""
+
+    def __init__(self, message: str | None = None, *, retry_after_s: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class StoreUnavailable(PodiumError):

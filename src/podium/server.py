@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -85,6 +86,7 @@ def build_app(settings: Settings) -> FastAPI:
         guard=guard,
         buses=buses,
         retention=retention,
+        token_ttl_s=settings.token_ttl,
     )
     app = create_app(svc, settings, metrics)
     app.router.lifespan_context = _lifespan(svc, settings, _listener(store))
@@ -173,9 +175,34 @@ async def _forever(name: str, run: Callable[[], Awaitable[None]]) -> None:
         delay = min(delay * 2, _MAX_RESTART_S)
 
 
+def refuse_insecure_bind(settings: Settings) -> None:
+    """Exit unless the address is loopback, authentication is on, or `--insecure` says so."""
+    if settings.auth or settings.insecure or _loopback(settings.host):
+        return
+    log.error(
+        "refusing to serve without authentication on a non-loopback address",
+        extra={"action": "insecure_bind_refused", "host": settings.host},
+    )
+    raise SystemExit(
+        f"refusing to listen on {settings.host} without authentication: anyone who reaches "
+        "it could run and change workflows. Turn authentication on (--auth, see "
+        "docs/howto/auth.md) or, on a network you trust, pass --insecure."
+    )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
 def serve(settings: Settings) -> None:
     """Run the server until interrupted."""
     configure_logging(settings.log_level, access_log=settings.access_log)
+    refuse_insecure_bind(settings)
     app = build_app(settings)
     config = uvicorn.Config(
         app,

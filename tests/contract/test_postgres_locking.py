@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 
+import psycopg
 import pytest
 
 from podium.model.definitions import WorkflowDef
@@ -134,3 +135,55 @@ def test_two_nodes_starting_one_idempotency_key_at_once_start_one_execution(pg_u
             await second_store.close()
 
     asyncio.run(scenario())
+
+
+async def wait_for_a_lock_wait(url: str) -> None:
+    """Return once a backend of the database waits for a lock (fail after 10 s)."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        async with asyncio.timeout(10):
+            while True:
+                cur = await conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                row = await cur.fetchone()
+                if row is not None and row[0] > 0:
+                    return
+                await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("first_commits", [True, False])
+def test_two_nodes_asking_for_a_new_server_secret_at_once_get_one_value(
+    pg_url: str, first_commits: bool
+) -> None:
+    """The second node's first call waits for the first node's unit: it gets that node's
+    candidate when it commits, and stores its own when it rolls back."""
+
+    async def scenario(store: PostgresStore) -> None:
+        stored, release = asyncio.Event(), asyncio.Event()
+
+        async def first() -> None:
+            async with store.transaction() as tx:
+                assert await tx.server_secret("signing", b"one") == b"one"
+                stored.set()
+                await release.wait()
+                if not first_commits:
+                    raise RuntimeError("rolled back")
+
+        async def second() -> bytes:
+            async with store.transaction() as tx:
+                return await tx.server_secret("signing", b"two")
+
+        one = asyncio.create_task(first())
+        await asyncio.wait_for(stored.wait(), 10)
+        two = asyncio.create_task(second())
+        await wait_for_a_lock_wait(pg_url)
+        release.set()
+        outcome = await asyncio.gather(one, return_exceptions=True)
+        assert isinstance(outcome[0], RuntimeError) is not first_commits
+        want = b"one" if first_commits else b"two"
+        assert await asyncio.wait_for(two, 10) == want
+        async with store.transaction() as tx:
+            assert await tx.server_secret("signing", b"three") == want
+
+    run_on(pg_url, scenario)

@@ -7,9 +7,10 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from podium import __version__
+from podium.api.auth import AuthMiddleware
 from podium.api.errors import install_error_handlers
 from podium.api.limits import BodyLimit
-from podium.api.routes import bulk, events, metadata, queue, system, tasks, workflows
+from podium.api.routes import auth, bulk, events, metadata, queue, system, tasks, workflows
 from podium.config import Settings
 from podium.observability.metrics import PrometheusObserver
 from podium.services import Services
@@ -32,7 +33,7 @@ def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -
     app.state.metrics = metrics
     install_error_handlers(app)
     # Bulk before workflows: `/api/workflow/bulk/x` must not be read as a workflow id.
-    routers = (bulk, workflows, metadata, tasks, queue, events, system)
+    routers = (auth, bulk, workflows, metadata, tasks, queue, events, system)
     for module in routers:
         app.include_router(module.router)
     # The worker protocol is the hot path: serve it from plain Starlette routes placed first
@@ -46,4 +47,8 @@ def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -
         name="swagger-ui-static",
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_payload_bytes)
+    if settings.auth:  # outermost: nothing runs for a request without a principal
+        app.add_middleware(
+            AuthMiddleware, security=svc.security, open_monitoring=settings.open_monitoring
+        )
     return app

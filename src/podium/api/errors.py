@@ -19,6 +19,8 @@ from podium.errors import (
     PayloadTooLarge,
     PodiumError,
     StoreUnavailable,
+    TooManyAttempts,
+    Unauthenticated,
     ValidationFailed,
 )
 
@@ -33,6 +35,8 @@ STATUS_OF: dict[type[PodiumError], int] = {
     Conflict: 409,
     IllegalState: 409,
     PayloadTooLarge: 413,
+    Unauthenticated: 401,
+    TooManyAttempts: 429,
     StoreUnavailable: 503,
     PodiumError: 500,
 }
@@ -69,6 +73,12 @@ async def _podium_error(_request: Request, exc: Exception) -> Response:
             exc.message,
             validationErrors=[v.to_json() for v in exc.violations],
         )
+    if isinstance(exc, Unauthenticated):
+        return error_response(status, exc.message, error=exc.code)
+    if isinstance(exc, TooManyAttempts):
+        answer = error_response(status, exc.message, retryable=True)
+        answer.headers["Retry-After"] = str(exc.retry_after_s)
+        return answer
     return error_response(status, exc.message, retryable=exc.retryable)
 
 

@@ -22,6 +22,7 @@ from podium.services.operations import Operations
 from podium.services.plans import Plans
 from podium.services.retention import Retention, RetentionPolicy
 from podium.services.runner import SystemTaskRunner
+from podium.services.security import SecurityService
 from podium.services.starting import Starter
 from podium.services.sweeper import Sweeper
 from podium.services.systasks import SystemTasks
@@ -59,6 +60,7 @@ class Services:
     events: EventHandlerService
     event_processor: EventProcessor
     retention: Retention
+    security: SecurityService
 
 
 def build_services(
@@ -68,6 +70,7 @@ def build_services(
     guard: OutboundGuard | None = None,
     buses: EventBuses | None = None,
     retention: RetentionPolicy | None = None,
+    token_ttl_s: int = 3600,
 ) -> Services:
     """Wire the use cases around one context (`buses`: where EVENT tasks and handlers go;
     `retention`: how long ended executions are kept, forever by default)."""
@@ -101,4 +104,5 @@ def build_services(
         event_processor=processor,
         runner=runner,
         retention=Retention(ctx, operations, retention or RetentionPolicy()),
+        security=SecurityService(ctx, token_ttl_s=token_ttl_s),
     )

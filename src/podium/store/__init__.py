@@ -321,6 +321,45 @@ class Tx(Protocol):
         """Delete a handler; False when it did not exist."""
         ...
 
+    # -- applications, access keys and server secrets (authentication) -----------------------
+    async def get_application(self, app_id: str) -> JSON | None:
+        """The application `app_id` (its JSON as `podium.auth` keeps it), or None."""
+        ...
+
+    async def list_applications(self) -> list[JSON]:
+        """Every application, ordered by id."""
+        ...
+
+    async def put_application(self, application: JSON) -> None:
+        """Create or replace the application `application["id"]`."""
+        ...
+
+    async def delete_application(self, app_id: str) -> bool:
+        """Delete an application and all its access keys; False when it did not exist."""
+        ...
+
+    async def get_access_key(self, key_id: str) -> JSON | None:
+        """The access key `key_id` (it holds only a hash of its secret), or None."""
+        ...
+
+    async def list_access_keys(self, app_id: str) -> list[JSON]:
+        """The access keys of one application, ordered by `createdAt`, then id."""
+        ...
+
+    async def put_access_key(self, key: JSON) -> None:
+        """Create or replace the access key `key["id"]` of application `key["applicationId"]`
+        (indexed by application)."""
+        ...
+
+    async def delete_access_key(self, key_id: str) -> bool:
+        """Delete an access key; False when it did not exist."""
+        ...
+
+    async def server_secret(self, name: str, candidate: bytes) -> bytes:
+        """The secret stored as `name`; stores `candidate` first when there is none. Every
+        node gets the same value, even when several make their first call at once."""
+        ...
+
 
 class Store(Protocol):
     """A database: opens transactions, applies migrations, closes."""

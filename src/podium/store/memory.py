@@ -20,6 +20,7 @@ from podium.model.statuses import TaskStatus, WorkflowStatus
 from podium.store import Page, SearchRequest, Tx
 from podium.store.memory_definitions import MemoryDefinitions
 from podium.store.memory_events import MemoryEventHandlers
+from podium.store.memory_principals import MemoryPrincipals
 from podium.store.memory_retention import MemoryRetention
 from podium.store.memory_search import search_tasks, search_workflows
 from podium.store.memory_state import MemoryState, TaskRow, WorkflowRow, sql_page
@@ -72,7 +73,7 @@ class MemoryStore:
             self._state = working  # reached only when the block did not raise: commit
 
 
-class MemoryTx(MemoryDefinitions, MemoryEventHandlers, MemoryRetention):
+class MemoryTx(MemoryDefinitions, MemoryEventHandlers, MemoryPrincipals, MemoryRetention):
     """Reads and writes of one transaction on its working copy of the tables."""
 
     def __init__(self, state: MemoryState) -> None:

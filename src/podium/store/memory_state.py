@@ -226,6 +226,12 @@ class MemoryState:
     """(archived at, final JSON) of removed executions, by workflow id."""
     event_handlers: CowTable[str, bytes] = field(default_factory=CowTable)
     """Event handlers' JSON, by name."""
+    applications: CowTable[str, bytes] = field(default_factory=CowTable)
+    """Applications' JSON, by id."""
+    access_keys: CowTable[str, bytes] = field(default_factory=CowTable)
+    """Access keys' JSON, by key id."""
+    secrets: CowTable[str, bytes] = field(default_factory=CowTable)
+    """Server secrets (the token signing key), by name."""
 
     def fork(self) -> MemoryState:
         """A working copy for one transaction, sharing every table until it writes to it."""
@@ -242,6 +248,9 @@ class MemoryState:
             self.history_seq,
             self.archive.fork(),
             self.event_handlers.fork(),
+            self.applications.fork(),
+            self.access_keys.fork(),
+            self.secrets.fork(),
         )
 
 

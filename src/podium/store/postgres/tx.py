@@ -13,6 +13,7 @@ from podium.store.postgres.base import Connection
 from podium.store.postgres.definitions import DefinitionsMixin
 from podium.store.postgres.events import EventHandlersMixin
 from podium.store.postgres.notify import notification_payloads
+from podium.store.postgres.principals import PrincipalsMixin
 from podium.store.postgres.queues import QueuesMixin
 from podium.store.postgres.retention import RetentionMixin
 from podium.store.postgres.searching import SearchMixin
@@ -34,7 +35,14 @@ _TASK_ROW = "(" + ",".join(["%s"] * 18) + ")"
 _CHUNK = 1000
 
 
-class PostgresTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, QueuesMixin, RetentionMixin):
+class PostgresTx(
+    DefinitionsMixin,
+    EventHandlersMixin,
+    PrincipalsMixin,
+    SearchMixin,
+    QueuesMixin,
+    RetentionMixin,
+):
     """Reads and writes inside one open PostgreSQL transaction on one pooled connection."""
 
     def __init__(self, conn: Connection, pipeline: AsyncPipeline, origin: str) -> None:

@@ -12,6 +12,7 @@ from podium.store.queue_sql import NEXT_VISIBLE_AT
 from podium.store.rows import history_row, load_task, load_workflow, task_row, workflow_row
 from podium.store.sqlite.definitions import DefinitionsMixin
 from podium.store.sqlite.events import EventHandlersMixin
+from podium.store.sqlite.principals import PrincipalsMixin
 from podium.store.sqlite.retention import RetentionMixin
 from podium.store.sqlite.searching import SearchMixin
 
@@ -32,7 +33,7 @@ def _conflicts(message: str) -> Iterator[None]:
         raise Conflict(message) from exc
 
 
-class SqliteTx(DefinitionsMixin, EventHandlersMixin, SearchMixin, RetentionMixin):
+class SqliteTx(DefinitionsMixin, EventHandlersMixin, PrincipalsMixin, SearchMixin, RetentionMixin):
     """Reads and writes inside one open SQLite transaction."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:

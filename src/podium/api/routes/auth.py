@@ -1,0 +1,48 @@
+"""`POST /api/token` and `GET /api/token/userInfo` (Orkes' token endpoints)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from podium.api.auth import principal_of
+from podium.api.wire import json_body, json_response, services
+from podium.errors import BadRequest, NotFound
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/token", tags=["token"])
+
+
+def _auth_on(request: Request) -> None:
+    # Off, the endpoint does not exist: an SDK configured with keys then runs in open mode.
+    if not request.app.state.settings.auth:
+        raise NotFound("Authentication is off on this server")
+
+
+@router.post("", summary="Trade an access key id and secret for a token")
+async def token(request: Request) -> Response:
+    _auth_on(request)
+    body = await json_body(request, default={})
+    key_id = body.get("keyId") if isinstance(body, dict) else None
+    secret = body.get("keySecret") if isinstance(body, dict) else None
+    if not isinstance(key_id, str) or not isinstance(secret, str) or not key_id or not secret:
+        raise BadRequest("keyId and keySecret are required")
+    client = request.client.host if request.client else "-"
+    issued = await services(request).security.issue_token(key_id, secret, client)
+    return json_response({"token": issued})
+
+
+@router.get("/userInfo", summary="Who the token speaks for")
+async def user_info(request: Request) -> Response:
+    _auth_on(request)
+    principal = principal_of(request.scope)
+    if principal is None:  # unreachable: the middleware let no request without one through
+        raise NotFound("No principal")
+    return json_response(
+        {
+            "id": principal.id,
+            "name": principal.name,
+            "roles": [{"name": role} for role in sorted(principal.roles)],
+            "applicationUser": principal.application,
+        }
+    )

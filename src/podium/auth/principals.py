@@ -1,0 +1,37 @@
+"""Who a request acts as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["APPLICATION_ROLES", "ROLES", "USER_ROLES", "Principal"]
+
+USER_ROLES = ("ADMIN", "USER", "READ_ONLY_USER", "METADATA_MANAGER", "WORKFLOW_MANAGER")
+"""Orkes' roles for people."""
+APPLICATION_ROLES = (
+    "ADMIN",
+    "WORKER",
+    "METADATA_API",
+    "APPLICATION_API",
+    "UNRESTRICTED_WORKER",
+    "METADATA_MANAGER",
+    "WORKFLOW_MANAGER",
+    "APPLICATION_MANAGER",
+)
+"""Orkes' roles for applications (the last four only an admin may give)."""
+ROLES = frozenset(USER_ROLES + APPLICATION_ROLES)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: a person or an application (`id` is then `app:<app id>`, the
+    subject Orkes grants name applications by)."""
+
+    id: str
+    name: str
+    roles: frozenset[str]
+    application: bool = False
+
+    @classmethod
+    def of_application(cls, app_id: str, name: str, roles: frozenset[str]) -> Principal:
+        return cls(f"app:{app_id}", name, roles, application=True)

@@ -1,0 +1,60 @@
+"""Applications, access keys and server secrets of the in-memory store (the twin of
+`store/sqlite/principals.py`)."""
+
+from __future__ import annotations
+
+import orjson
+
+from podium.store import JSON
+from podium.store.memory_state import MemoryState
+
+__all__ = ["MemoryPrincipals"]
+
+
+def _load(body: bytes) -> JSON:
+    parsed: JSON = orjson.loads(body)
+    return parsed
+
+
+class MemoryPrincipals:
+    """Kept serialised, as the SQL stores keep them."""
+
+    state: MemoryState
+
+    async def get_application(self, app_id: str) -> JSON | None:
+        body = self.state.applications.get(app_id)
+        return _load(body) if body is not None else None
+
+    async def list_applications(self) -> list[JSON]:
+        return [_load(body) for _, body in sorted(self.state.applications.items())]
+
+    async def put_application(self, application: JSON) -> None:
+        self.state.applications.put(application["id"], orjson.dumps(application))
+
+    async def delete_application(self, app_id: str) -> bool:
+        for key_id, body in self.state.access_keys.items():
+            if _load(body)["applicationId"] == app_id:
+                self.state.access_keys.pop(key_id)
+        return self.state.applications.pop(app_id) is not None
+
+    async def get_access_key(self, key_id: str) -> JSON | None:
+        body = self.state.access_keys.get(key_id)
+        return _load(body) if body is not None else None
+
+    async def list_access_keys(self, app_id: str) -> list[JSON]:
+        keys = [_load(body) for body in self.state.access_keys.rows()]
+        mine = [k for k in keys if k["applicationId"] == app_id]
+        return sorted(mine, key=lambda k: (k.get("createdAt", 0), k["id"]))
+
+    async def put_access_key(self, key: JSON) -> None:
+        self.state.access_keys.put(key["id"], orjson.dumps(key))
+
+    async def delete_access_key(self, key_id: str) -> bool:
+        return self.state.access_keys.pop(key_id) is not None
+
+    async def server_secret(self, name: str, candidate: bytes) -> bytes:
+        stored = self.state.secrets.get(name)
+        if stored is None:
+            self.state.secrets.put(name, candidate)
+            return candidate
+        return stored

@@ -1,0 +1,24 @@
+-- Podium schema, version 4 (PostgreSQL): authentication (applications, their access keys, and
+-- the server's own secrets such as the token signing key), as the SQLite schema's 0004. Bodies
+-- are the JSON `podium.auth` keeps; an access key holds only a hash of its secret. `app_id` and
+-- `created_at` are copied out of the key's body so that one application's keys are listed, in
+-- creation order, through the index.
+
+CREATE TABLE application (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    body        BYTEA   NOT NULL
+);
+
+CREATE TABLE access_key (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    app_id      TEXT COLLATE "C" NOT NULL,
+    created_at  BIGINT  NOT NULL DEFAULT 0,
+    body        BYTEA   NOT NULL
+);
+CREATE INDEX access_key_by_app ON access_key (app_id, created_at);
+
+-- Written once, by whichever node asks first; every node then reads the same value.
+CREATE TABLE server_secret (
+    name        TEXT COLLATE "C" PRIMARY KEY,
+    value       BYTEA   NOT NULL
+);

@@ -1,0 +1,99 @@
+"""`podium server --auth` with real conductor-python workers and clients, keys from the
+environment as the SDK reads them; and the refusal to serve a network without authentication."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from conductor.client.configuration.configuration import Configuration
+from conductor.client.http.models.start_workflow_request import StartWorkflowRequest
+from conductor.client.http.models.workflow_def import WorkflowDef
+from conductor.client.http.models.workflow_task import WorkflowTask
+from conductor.client.orkes_clients import OrkesClients
+
+from tests.acceptance.harness import running_task_handler, sdk_workers, unique, wait_for_workflow
+from tests.acceptance.workers import GREET_TASK
+from tests.support.server import PodiumProcess, free_port
+
+pytestmark = pytest.mark.acceptance
+
+SERVER_ARGS = ("--auth",)
+
+
+def podium_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "podium", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def create_app(db: str, *roles: str) -> dict[str, str]:
+    flags = [arg for role in roles for arg in ("--role", role)]
+    done = podium_cli("apps", "create", unique("app"), *flags, "--db", db)
+    assert done.returncode == 0, done.stderr
+    created: dict[str, str] = orjson.loads(done.stdout.strip().splitlines()[-1])
+    assert set(created) == {"id", "keyId", "keySecret"}
+    return created
+
+
+def test_sdk_workers_and_clients_authenticate_with_keys_from_the_environment(
+    podium: PodiumProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert httpx.get(f"{podium.api}/metadata/taskdefs").status_code == 401
+    app = create_app(podium.db, "ADMIN")
+    monkeypatch.setenv("CONDUCTOR_AUTH_KEY", app["keyId"])
+    monkeypatch.setenv("CONDUCTOR_AUTH_SECRET", app["keySecret"])
+    configuration = Configuration(server_api_url=podium.api, log_level="WARNING")
+    clients = OrkesClients(configuration)
+    name = unique("secured_greeting")
+    step = WorkflowTask(
+        name=GREET_TASK,
+        task_reference_name="greet",
+        input_parameters={"name": "${workflow.input.n}"},
+    )
+    clients.get_metadata_client().register_workflow_def(
+        WorkflowDef(name=name, version=1, tasks=[step]), overwrite=True
+    )
+    workflows = clients.get_workflow_client()
+    worker_configuration = Configuration(server_api_url=podium.api, log_level="WARNING")
+    with running_task_handler(
+        worker_configuration, sdk_workers(GREET_TASK), clients.get_task_client()
+    ):
+        workflow_id = workflows.start_workflow(
+            StartWorkflowRequest(name=name, version=1, input={"n": "Ada"})
+        )
+        done: Any = wait_for_workflow(workflows, workflow_id)
+    assert done.status == "COMPLETED"
+    assert "Ada" in str(done.tasks[0].output_data)
+
+
+def test_an_unknown_role_creates_nothing_and_prints_no_secret(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'apps.db'}"
+    done = podium_cli("apps", "create", "x", "--role", "SUPERUSER", "--db", db)
+    assert done.returncode == 2
+    assert "SUPERUSER" in done.stderr
+    assert done.stdout == ""
+
+
+def test_a_network_address_without_authentication_is_refused_unless_insecure(
+    tmp_path: Path,
+) -> None:
+    db = f"sqlite:///{tmp_path / 'bind.db'}"
+    port = str(free_port())
+    refused = podium_cli("server", "--host", "0.0.0.0", "--port", port, "--db", db)
+    assert refused.returncode != 0
+    assert "--auth" in refused.stderr
+    assert "--insecure" in refused.stderr
+    for flags in (("--auth",), ("--insecure",)):
+        server = PodiumProcess(tmp_path, "--host", "0.0.0.0", *flags, db=db)
+        server.start()
+        server.stop()

@@ -1,0 +1,157 @@
+"""Authentication on (`--auth`): tokens for access keys, and no request served without one."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from podium.auth.principals import Principal
+from podium.config import Settings
+from podium.server import build_app
+from podium.services.security import SecurityService
+
+
+def secured(database: str, **settings: Any) -> TestClient:
+    config = Settings(db=database, sweep_interval=0.05, auth=True, **settings)
+    return TestClient(build_app(config), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(database: str) -> Iterator[TestClient]:
+    with secured(database) as c:
+        yield c
+
+
+def security(client: TestClient) -> SecurityService:
+    svc: SecurityService = client.app.state.services.security  # type: ignore[attr-defined]
+    return svc
+
+
+def new_key(client: TestClient, *roles: str) -> tuple[str, str]:
+    """(key id, secret) of a new application with `roles`."""
+    svc = security(client)
+    create = functools.partial(svc.create_application, "billing", list(roles), actor="test")
+    assert client.portal is not None
+    app = client.portal.call(create)
+    key = client.portal.call(svc.create_access_key, app["id"])
+    return key["id"], key["secret"]
+
+
+def token(client: TestClient, key_id: str, secret: str) -> str:
+    answer = client.post("/api/token", json={"keyId": key_id, "keySecret": secret})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["token"])
+
+
+def test_a_request_without_a_token_is_refused_with_what_the_sdks_understand(
+    client: TestClient,
+) -> None:
+    for method, path in [
+        ("GET", "/api/metadata/taskdefs"),
+        ("POST", "/api/workflow/anything"),
+        ("GET", "/api/tasks/poll/batch/work"),  # the hot path too
+        ("POST", "/api/tasks/update-v2"),
+        ("GET", "/api/token/userInfo"),
+    ]:
+        answer = client.request(method, path)
+        assert answer.status_code == 401, (path, answer.text)
+        body = answer.json()
+        assert body["error"] == "INVALID_TOKEN"
+        assert body["status"] == 401
+        assert body["message"]
+
+
+def test_an_access_key_buys_a_token_accepted_in_either_header(client: TestClient) -> None:
+    issued = token(client, *new_key(client, "ADMIN"))
+    for headers in ({"X-Authorization": issued}, {"Authorization": f"Bearer {issued}"}):
+        answer = client.get("/api/metadata/taskdefs", headers=headers)
+        assert answer.status_code == 200, answer.text
+    me = client.get("/api/token/userInfo", headers={"X-Authorization": issued}).json()
+    assert me["id"].startswith("app:")
+    assert (me["name"], me["roles"], me["applicationUser"]) == (
+        "billing",
+        [{"name": "ADMIN"}],
+        True,
+    )
+
+
+def test_a_wrong_secret_or_unknown_key_gets_no_token(client: TestClient) -> None:
+    key_id, secret = new_key(client, "WORKER")
+    for body in (
+        {"keyId": key_id, "keySecret": secret + "x"},
+        {"keyId": "no-such-key", "keySecret": secret},
+    ):
+        answer = client.post("/api/token", json=body)
+        assert answer.status_code == 401, answer.text
+        assert answer.json()["error"] == "INVALID_TOKEN"
+        assert secret not in answer.text
+    bad_bodies: list[object] = [{}, {"keyId": key_id}, {"keyId": 1, "keySecret": 2}, [], "x"]
+    for bad in bad_bodies:
+        assert client.post("/api/token", json=bad).status_code == 400
+    assert client.post("/api/token", content=b"{not json").status_code == 400
+
+
+def test_repeated_failures_lock_the_caller_out_even_with_the_right_secret(
+    client: TestClient,
+) -> None:
+    key_id, secret = new_key(client, "WORKER")
+    for _ in range(5):
+        wrong = client.post("/api/token", json={"keyId": key_id, "keySecret": "guess"})
+        assert wrong.status_code == 401
+    locked = client.post("/api/token", json={"keyId": key_id, "keySecret": secret})
+    assert locked.status_code == 429, locked.text
+    assert 0 < int(locked.headers["Retry-After"]) <= 60
+
+
+def test_an_expired_token_asks_the_sdk_for_a_new_one(client: TestClient) -> None:
+    key_id, _secret = new_key(client, "ADMIN")
+    assert client.portal is not None
+    signer = client.portal.call(security(client).signer)
+    principal = Principal.of_application("a1", "billing", frozenset({"ADMIN"}))
+    now_s = security(client).ctx.clock() // 1000
+    stale = signer.issue(principal, key_id, now_s - 7200, 3600)
+    answer = client.get("/api/metadata/taskdefs", headers={"X-Authorization": stale})
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "EXPIRED_TOKEN"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Authorization": "not-a-token"},
+        {"X-Authorization": "a.b.c"},
+        {"X-Authorization": "Bearer"},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "Bearer " + "A" * 20_000},
+        {"X-Authorization": "\u00e9\u00e8.\u00ff.\u00e0".encode("latin-1")},
+        {"X-Authorization": b"\xff\xfe\x00\x01"},
+        {"Cookie": "session=forged"},
+    ],
+)
+def test_malformed_credentials_are_refused_never_a_server_error(
+    client: TestClient, headers: dict[str, str | bytes]
+) -> None:
+    answer = client.get("/api/metadata/taskdefs", headers=headers)
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"] == "INVALID_TOKEN"
+
+
+def test_health_and_metrics_answer_without_a_token_unless_closed(database: str) -> None:
+    with secured(database) as c:
+        for path in ("/health", "/actuator/health", "/actuator/prometheus", "/api-docs"):
+            assert c.get(path).status_code == 200, path
+    with secured(database, open_monitoring=False) as c:
+        for path in ("/health", "/actuator/health", "/actuator/prometheus"):
+            assert c.get(path).status_code == 401, path
+
+
+def test_with_authentication_off_the_token_endpoint_does_not_exist(database: str) -> None:
+    with TestClient(build_app(Settings(db=database))) as c:
+        answer = c.post("/api/token", json={"keyId": "k", "keySecret": "s"})
+        assert answer.status_code == 404
+        assert c.get("/api/metadata/taskdefs").status_code == 200
