@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "BadRequest",
     "Conflict",
+    "Forbidden",
     "IllegalState",
     "NotFound",
     "PayloadTooLarge",
@@ -88,6 +89,10 @@ class Unauthenticated(PodiumError):
         super().__init__(message)
         self.code = code
         """`INVALID_TOKEN` or `EXPIRED_TOKEN`: the Conductor SDKs fetch a new token on either."""
+
+
+class Forbidden(PodiumError):
+    """The caller may not do this."""
 
 
 class TooManyAttempts(PodiumError):

@@ -11,15 +11,20 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from conductor.client.automator.task_handler import TaskHandler
 from conductor.client.configuration.configuration import Configuration
+from conductor.client.configuration.settings.authentication_settings import (
+    AuthenticationSettings,
+)
 from conductor.client.http.models.start_workflow_request import StartWorkflowRequest
 from conductor.client.http.models.workflow_def import WorkflowDef
 from conductor.client.http.models.workflow_task import WorkflowTask
 from conductor.client.orkes_clients import OrkesClients
 
 from tests.acceptance.harness import running_task_handler, sdk_workers, unique, wait_for_workflow
+from tests.acceptance.proxy import RecordingProxy
 from tests.acceptance.workers import GREET_TASK
-from tests.support.server import PodiumProcess, free_port
+from tests.support.server import PodiumProcess, free_port, wait_for
 
 pytestmark = pytest.mark.acceptance
 
@@ -74,6 +79,65 @@ def test_sdk_workers_and_clients_authenticate_with_keys_from_the_environment(
         done: Any = wait_for_workflow(workflows, workflow_id)
     assert done.status == "COMPLETED"
     assert "Ada" in str(done.tasks[0].output_data)
+
+
+def test_a_worker_without_execute_is_refused_and_gets_nothing_until_granted(
+    podium: PodiumProcess,
+) -> None:
+    admin_app = create_app(podium.db, "ADMIN")
+    admin = Configuration(
+        server_api_url=podium.api,
+        log_level="WARNING",
+        authentication_settings=AuthenticationSettings(admin_app["keyId"], admin_app["keySecret"]),
+    )
+    clients = OrkesClients(admin)
+    name = unique("granted_greeting")
+    step = WorkflowTask(name=GREET_TASK, task_reference_name="greet", input_parameters={})
+    clients.get_metadata_client().register_workflow_def(
+        WorkflowDef(name=name, version=1, tasks=[step]), overwrite=True
+    )
+    workflows = clients.get_workflow_client()
+    workflow_id = workflows.start_workflow(StartWorkflowRequest(name=name, version=1, input={}))
+    worker_app = create_app(podium.db, "WORKER")
+    with RecordingProxy(podium.url) as proxy:
+        worker = Configuration(
+            server_api_url=proxy.api,
+            log_level="WARNING",
+            authentication_settings=AuthenticationSettings(
+                worker_app["keyId"], worker_app["keySecret"]
+            ),
+        )
+        handler = TaskHandler(
+            workers=sdk_workers(GREET_TASK), configuration=worker, scan_for_annotated_workers=False
+        )
+        handler.start_processes()
+        try:
+
+            def refused() -> bool:
+                polls = [x for x in proxy.exchanges("GET") if "/tasks/poll" in x.path]
+                return sum(x.status == 403 for x in polls) >= 2
+
+            wait_for(refused, 30, "the worker's polls to be refused")
+            status = workflows.get_workflow(workflow_id, include_tasks=True)
+            assert [t.status for t in status.tasks] == ["SCHEDULED"]  # nothing handed out
+            grant = {
+                "subject": {"type": "USER", "id": f"app:{worker_app['id']}"},
+                "target": {"type": "TASK_DEF", "id": GREET_TASK},
+                "access": ["EXECUTE"],
+            }
+            token = httpx.post(
+                f"{podium.api}/token",
+                json={"keyId": admin_app["keyId"], "keySecret": admin_app["keySecret"]},
+            ).json()["token"]
+            granted = httpx.post(
+                f"{podium.api}/auth/authorization", json=grant, headers={"X-Authorization": token}
+            )
+            assert granted.status_code == 200, granted.text
+            done: Any = wait_for_workflow(workflows, workflow_id, timeout=60)
+        finally:
+            handler.stop_processes()
+            handler.logger_process.join(5)
+    assert done.status == "COMPLETED"
 
 
 def test_an_unknown_role_creates_nothing_and_prints_no_secret(tmp_path: Path) -> None:

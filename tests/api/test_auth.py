@@ -155,3 +155,102 @@ def test_with_authentication_off_the_token_endpoint_does_not_exist(database: str
         answer = c.post("/api/token", json={"keyId": "k", "keySecret": "s"})
         assert answer.status_code == 404
         assert c.get("/api/metadata/taskdefs").status_code == 200
+
+
+def app_and_token(client: TestClient, role: str) -> tuple[str, str]:
+    """(application id, token) of a new application with one role."""
+    svc = security(client)
+    assert client.portal is not None
+    app = client.portal.call(functools.partial(svc.create_application, "w", [role], actor="t"))
+    key = client.portal.call(svc.create_access_key, app["id"])
+    return app["id"], token(client, key["id"], key["secret"])
+
+
+def test_a_worker_polls_only_task_types_it_holds_execute_on(client: TestClient) -> None:
+    admin = {"X-Authorization": token(client, *new_key(client, "ADMIN"))}
+    register_one_step(client, admin)
+    started = client.post("/api/workflow/granted_work", json={}, headers=admin)
+    assert started.status_code == 200, started.text
+    app_id, worker_token = app_and_token(client, "WORKER")
+    worker = {"X-Authorization": worker_token}
+    poll = "/api/tasks/poll/batch/paid_work"
+    refused = client.get(poll, headers=worker, params={"timeout": 1})
+    assert refused.status_code == 403
+    assert "EXECUTE" in refused.json()["message"]
+    assert client.get("/api/tasks/poll/paid_work", headers=worker).status_code == 403
+    queued = client.get("/api/tasks/queue/sizes", params={"taskType": "paid_work"}, headers=admin)
+    assert queued.json() == {"paid_work": 1}  # nothing was handed out
+
+    grant = {
+        "subject": {"type": "USER", "id": f"app:{app_id}"},
+        "target": {"type": "TASK_DEF", "id": "paid_work"},
+        "access": ["EXECUTE"],
+    }
+    assert client.post("/api/auth/authorization", json=grant, headers=admin).json() == {
+        "message": "Granted permission"
+    }
+    listed = client.get("/api/auth/authorization/TASK_DEF/paid_work", headers=admin).json()
+    assert listed == {"EXECUTE": [{"type": "USER", "id": f"app:{app_id}"}]}
+    polled = client.get(poll, headers=worker, params={"timeout": 1})
+    assert [t["taskType"] for t in polled.json()] == ["paid_work"]
+
+    assert client.request("DELETE", "/api/auth/authorization", json=grant, headers=admin).json()
+    assert client.get(poll, headers=worker, params={"timeout": 1}).status_code == 403
+
+
+def test_a_grant_to_a_role_covers_every_application_holding_it(client: TestClient) -> None:
+    admin = {"X-Authorization": token(client, *new_key(client, "ADMIN"))}
+    grant = {
+        "subject": {"type": "ROLE", "id": "WORKER"},
+        "target": {"type": "TASK_DEF", "id": "shared_work"},
+        "access": ["EXECUTE", "READ"],
+    }
+    assert client.post("/api/auth/authorization", json=grant, headers=admin).status_code == 200
+    _app, worker_token = app_and_token(client, "WORKER")
+    answer = client.get(
+        "/api/tasks/poll/batch/shared_work",
+        headers={"X-Authorization": worker_token},
+        params={"timeout": 1},
+    )
+    assert answer.status_code in (200, 204), answer.text
+
+
+def grant_body(
+    subject: object = ("USER", "a"), target: object = ("TASK_DEF", "t"), access: object = None
+) -> dict[str, object]:
+    def ref(value: object) -> object:
+        return {"type": value[0], "id": value[1]} if isinstance(value, tuple) else value
+
+    body = {"subject": ref(subject), "target": ref(target)}
+    return body if access is None else {**body, "access": access}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        [],
+        grant_body(),  # no access
+        grant_body(subject=("ALIEN", "a"), access=["EXECUTE"]),
+        grant_body(target=("PLANET", "t"), access=["EXECUTE"]),
+        grant_body(subject=("USER", ""), access=["EXECUTE"]),
+        grant_body(access=["FLY"]),
+        grant_body(access=[]),
+        grant_body(subject="USER:a", access=["READ"]),
+    ],
+)
+def test_a_malformed_grant_is_refused_and_changes_nothing(client: TestClient, body: object) -> None:
+    admin = {"X-Authorization": token(client, *new_key(client, "ADMIN"))}
+    answer = client.post("/api/auth/authorization", json=body, headers=admin)
+    assert answer.status_code == 400, answer.text
+    assert client.get("/api/auth/authorization/TASK_DEF/t", headers=admin).json() == {}
+
+
+def register_one_step(client: TestClient, headers: dict[str, str]) -> None:
+    definition = {
+        "name": "granted_work",
+        "version": 1,
+        "tasks": [{"name": "paid_work", "taskReferenceName": "pay"}],
+    }
+    answer = client.post("/api/metadata/workflow", json=definition, headers=headers)
+    assert answer.status_code == 200, answer.text

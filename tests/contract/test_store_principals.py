@@ -1,4 +1,5 @@
-"""Applications, access keys and server secrets: kept by id, keys listed per application."""
+"""Applications, access keys, grants and server secrets: kept by id, keys listed per
+application, grants a set listed by subject or by target."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from podium.store import JSON, Store
+from podium.store import JSON, Grant, Store
 
 from .support import Run
 
@@ -198,5 +199,197 @@ def test_changes_of_a_failed_transaction_are_dropped(run: Run) -> None:
             assert await tx.list_access_keys("kept") == [key("old-key", "kept")]
             assert await tx.get_access_key("new-key") is None
             assert await tx.server_secret("signing", b"kept") == b"kept"
+
+    run(scenario)
+
+
+def grant(subject: str, target: str, access: str = "READ") -> Grant:
+    """A grant from `TYPE:id` subject and target strings, e.g. `grant("USER:u", "TAG:t")`."""
+    subject_type, subject_id = subject.split(":", 1)
+    target_type, target_id = target.split(":", 1)
+    return Grant(subject_type, subject_id, target_type, target_id, access)
+
+
+def test_grants_of_a_subject_are_ordered_by_target_type_id_then_access(run: Run) -> None:
+    mine = [
+        grant("USER:u", "WORKFLOW_DEF:a", "UPDATE"),
+        grant("USER:u", "WORKFLOW_DEF:é"),
+        grant("USER:u", "TASK_DEF:z"),
+        grant("USER:u", "WORKFLOW_DEF:a", "EXECUTE"),
+        grant("USER:u", "WORKFLOW_DEF:B"),
+        grant("USER:u", "TAG:zz"),
+        grant("USER:u", "WORKFLOW_DEF:_"),
+        grant("USER:u", "WORKFLOW_DEF:a", "READ"),
+        grant("USER:u", "WORKFLOW_DEF:a-2"),
+        grant("USER:u", "WORKFLOW_DEF:a1"),
+    ]
+    others = [
+        grant("USER:U", "WORKFLOW_DEF:a"),  # ids are case-sensitive
+        grant("GROUP:u", "WORKFLOW_DEF:a"),  # same id, another subject type
+        grant("USER:u2", "TAG:a"),
+        grant("ROLE:x", "USER:u"),  # the subject's id as a target is no grant *of* it
+    ]
+
+    async def scenario(store: Store) -> None:
+        async with store.transaction() as tx:
+            assert await tx.grants_of_subject("USER", "u") == []
+            await tx.add_grants(mine[:4] + others)
+            await tx.add_grants(mine[4:])
+        async with store.transaction() as tx:
+            assert await tx.grants_of_subject("USER", "u") == [
+                grant("USER:u", "TAG:zz"),
+                grant("USER:u", "TASK_DEF:z"),
+                grant("USER:u", "WORKFLOW_DEF:B"),
+                grant("USER:u", "WORKFLOW_DEF:_"),
+                grant("USER:u", "WORKFLOW_DEF:a", "EXECUTE"),
+                grant("USER:u", "WORKFLOW_DEF:a", "READ"),
+                grant("USER:u", "WORKFLOW_DEF:a", "UPDATE"),
+                grant("USER:u", "WORKFLOW_DEF:a-2"),
+                grant("USER:u", "WORKFLOW_DEF:a1"),
+                grant("USER:u", "WORKFLOW_DEF:é"),
+            ]
+            assert await tx.grants_of_subject("USER", "U") == [others[0]]
+            assert await tx.grants_of_subject("GROUP", "u") == [others[1]]
+            assert await tx.grants_of_subject("ROLE", "x") == [others[3]]
+            assert await tx.grants_of_subject("USER", "never") == []
+            assert await tx.grants_of_subject("user", "u") == []
+
+    run(scenario)
+
+
+def test_grants_on_a_target_are_ordered_by_subject_type_id_then_access(run: Run) -> None:
+    on = [
+        grant("USER:b", "WORKFLOW_DEF:w", "UPDATE"),
+        grant("USER:é", "WORKFLOW_DEF:w"),
+        grant("ROLE:ADMIN", "WORKFLOW_DEF:w"),
+        grant("USER:b", "WORKFLOW_DEF:w", "DELETE"),
+        grant("USER:B", "WORKFLOW_DEF:w"),
+        grant("GROUP:zz", "WORKFLOW_DEF:w", "EXECUTE"),
+        grant("USER:_", "WORKFLOW_DEF:w"),
+        grant("USER:app:a1", "WORKFLOW_DEF:w"),
+        grant("USER:b", "WORKFLOW_DEF:w", "READ"),
+    ]
+    others = [
+        grant("USER:b", "WORKFLOW_DEF:W"),  # ids are case-sensitive
+        grant("USER:b", "TASK_DEF:w"),  # same id, another target type
+        grant("USER:b", "WORKFLOW_DEF:w2"),
+        grant("WORKFLOW_DEF:w", "TAG:t"),  # the target's id as a subject is no grant *on* it
+    ]
+
+    async def scenario(store: Store) -> None:
+        async with store.transaction() as tx:
+            assert await tx.grants_on_target("WORKFLOW_DEF", "w") == []
+            await tx.add_grants(others + on[:5])
+        async with store.transaction() as tx:
+            await tx.add_grants(on[5:])
+        async with store.transaction() as tx:
+            assert await tx.grants_on_target("WORKFLOW_DEF", "w") == [
+                grant("GROUP:zz", "WORKFLOW_DEF:w", "EXECUTE"),
+                grant("ROLE:ADMIN", "WORKFLOW_DEF:w"),
+                grant("USER:B", "WORKFLOW_DEF:w"),
+                grant("USER:_", "WORKFLOW_DEF:w"),
+                grant("USER:app:a1", "WORKFLOW_DEF:w"),
+                grant("USER:b", "WORKFLOW_DEF:w", "DELETE"),
+                grant("USER:b", "WORKFLOW_DEF:w", "READ"),
+                grant("USER:b", "WORKFLOW_DEF:w", "UPDATE"),
+                grant("USER:é", "WORKFLOW_DEF:w"),
+            ]
+            assert await tx.grants_on_target("WORKFLOW_DEF", "W") == [others[0]]
+            assert await tx.grants_on_target("TASK_DEF", "w") == [others[1]]
+            assert await tx.grants_on_target("TAG", "t") == [others[3]]
+            assert await tx.grants_on_target("WORKFLOW_DEF", "never") == []
+            assert await tx.grants_on_target("workflow_def", "w") == []
+
+    run(scenario)
+
+
+def test_adding_a_grant_twice_keeps_one(run: Run) -> None:
+    twice = grant("USER:u", "WORKFLOW_DEF:w")
+    other = grant("USER:u", "WORKFLOW_DEF:w", "EXECUTE")
+
+    async def scenario(store: Store) -> None:
+        async with store.transaction() as tx:
+            await tx.add_grants([twice, twice, other])
+            await tx.add_grants([twice])
+            await tx.add_grants([])
+        async with store.transaction() as tx:
+            await tx.add_grants([other, twice])
+        async with store.transaction() as tx:
+            assert await tx.grants_of_subject("USER", "u") == [other, twice]
+            assert await tx.grants_on_target("WORKFLOW_DEF", "w") == [other, twice]
+            await tx.remove_grants([twice])  # one removal takes it: no second copy was kept
+        async with store.transaction() as tx:
+            assert await tx.grants_of_subject("USER", "u") == [other]
+            assert await tx.grants_on_target("WORKFLOW_DEF", "w") == [other]
+
+    run(scenario)
+
+
+def test_removing_grants_removes_only_those_named(run: Run) -> None:
+    read = grant("USER:u", "WORKFLOW_DEF:w", "READ")
+    execute = grant("USER:u", "WORKFLOW_DEF:w", "EXECUTE")
+    update = grant("USER:u", "WORKFLOW_DEF:w", "UPDATE")
+    elsewhere = grant("USER:u", "WORKFLOW_DEF:w2", "READ")
+    neighbour = grant("USER:v", "WORKFLOW_DEF:w", "READ")
+    group = grant("GROUP:u", "WORKFLOW_DEF:w", "READ")
+
+    async def scenario(store: Store) -> None:
+        async with store.transaction() as tx:
+            await tx.add_grants([read, execute, update, elsewhere, neighbour, group])
+        async with store.transaction() as tx:
+            await tx.remove_grants(
+                [
+                    read,
+                    update,
+                    read,  # named twice
+                    grant("USER:u", "WORKFLOW_DEF:w", "DELETE"),  # never granted
+                    grant("USER:u", "WORKFLOW_DEF:w", "execute"),  # case differs
+                    grant("USER:nobody", "TAG:none"),
+                ]
+            )
+            await tx.remove_grants([])
+        async with store.transaction() as tx:
+            assert await tx.grants_of_subject("USER", "u") == [execute, elsewhere]
+            assert await tx.grants_of_subject("USER", "v") == [neighbour]
+            assert await tx.grants_of_subject("GROUP", "u") == [group]
+            assert await tx.grants_on_target("WORKFLOW_DEF", "w") == [group, execute, neighbour]
+            assert await tx.grants_on_target("WORKFLOW_DEF", "w2") == [elsewhere]
+        async with store.transaction() as tx:
+            await tx.remove_grants([execute, elsewhere])
+            await tx.remove_grants([execute])  # gone already
+        async with store.transaction() as tx:
+            assert await tx.grants_of_subject("USER", "u") == []
+            assert await tx.grants_on_target("WORKFLOW_DEF", "w") == [group, neighbour]
+            assert await tx.grants_on_target("WORKFLOW_DEF", "w2") == []
+
+    run(scenario)
+
+
+def test_grants_of_a_failed_transaction_are_dropped(run: Run) -> None:
+    kept = grant("USER:u", "WORKFLOW_DEF:w")
+    removed = grant("USER:u", "WORKFLOW_DEF:w", "EXECUTE")
+    added = grant("USER:u", "TAG:t")
+
+    async def failing(store: Store) -> None:
+        async with store.transaction() as tx:
+            await tx.add_grants([added, grant("ROLE:r", "WORKFLOW_DEF:w")])
+            await tx.remove_grants([removed])
+            assert await tx.grants_of_subject("USER", "u") == [added, kept]  # own writes
+            assert await tx.grants_on_target("WORKFLOW_DEF", "w") == [
+                grant("ROLE:r", "WORKFLOW_DEF:w"),
+                kept,
+            ]
+            raise Boom
+
+    async def scenario(store: Store) -> None:
+        async with store.transaction() as tx:
+            await tx.add_grants([kept, removed])
+        with pytest.raises(Boom):
+            await failing(store)
+        async with store.transaction() as tx:
+            assert await tx.grants_of_subject("USER", "u") == [removed, kept]
+            assert await tx.grants_on_target("WORKFLOW_DEF", "w") == [removed, kept]
+            assert await tx.grants_on_target("TAG", "t") == []
+            assert await tx.grants_of_subject("ROLE", "r") == []
 
     run(scenario)

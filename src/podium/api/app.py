@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import swagger_ui_bundle
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 
 from podium import __version__
 from podium.api.auth import AuthMiddleware
 from podium.api.errors import install_error_handlers
 from podium.api.limits import BodyLimit
+from podium.api.policy import authorize, guarded, open_paths
 from podium.api.routes import auth, bulk, events, metadata, queue, system, tasks, workflows
 from podium.config import Settings
 from podium.observability.metrics import PrometheusObserver
 from podium.services import Services
 
-__all__ = ["create_app"]
+__all__ = ["ROUTER_MODULES", "create_app", "hot_routes"]
 
 
 def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -> FastAPI:
@@ -32,14 +34,12 @@ def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
-    # Bulk before workflows: `/api/workflow/bulk/x` must not be read as a workflow id.
-    routers = (auth, bulk, workflows, metadata, tasks, queue, events, system)
-    for module in routers:
-        app.include_router(module.router)
+    for module in ROUTER_MODULES:
+        app.include_router(module.router, dependencies=[Depends(authorize)])
     # The worker protocol is the hot path: serve it from plain Starlette routes placed first
     # (FastAPI's request machinery costs more than the work). The FastAPI routes of the same
     # paths stay for the OpenAPI document.
-    app.router.routes[:0] = [*tasks.hot_routes(), *workflows.hot_routes()]
+    app.router.routes[:0] = hot_routes()
     app.add_api_route("/v3/api-docs", app.openapi, include_in_schema=False)
     app.mount(
         "/swagger-ui-static",
@@ -49,6 +49,21 @@ def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -
     app.add_middleware(BodyLimit, max_bytes=settings.max_payload_bytes)
     if settings.auth:  # outermost: nothing runs for a request without a principal
         app.add_middleware(
-            AuthMiddleware, security=svc.security, open_monitoring=settings.open_monitoring
+            AuthMiddleware,
+            security=svc.security,
+            open_paths=open_paths(open_monitoring=settings.open_monitoring),
         )
     return app
+
+
+ROUTER_MODULES = (auth, bulk, workflows, metadata, tasks, queue, events, system)
+"""Every module's router, in matching order (bulk before workflows: `/api/workflow/bulk/x`
+must not be read as a workflow id)."""
+
+
+def hot_routes() -> list[Route]:
+    """The worker protocol's plain Starlette routes, each behind the same access check."""
+    return [
+        Route(r.path, guarded(r.path, r.endpoint), methods=r.methods)
+        for r in (*tasks.hot_routes(), *workflows.hot_routes())
+    ]

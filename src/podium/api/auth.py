@@ -3,7 +3,8 @@
 With authentication on, a request carries a token in `X-Authorization` (as the Conductor SDKs
 send it) or `Authorization: Bearer`; without a valid one it gets 401 and Conductor's error JSON
 with `"error": "INVALID_TOKEN"` or `"EXPIRED_TOKEN"`, on which the SDKs fetch a new token and
-retry. Only the token endpoint, and (when configured open) health and metrics, need none.
+retry. Which paths need none comes from `podium.api.policy`; what a principal may do once
+known is checked there too, per route.
 """
 
 from __future__ import annotations
@@ -24,11 +25,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-_HEALTH = frozenset({"/health", "/api/health", "/actuator/health"})
-_METRICS = frozenset({"/metrics", "/actuator/prometheus"})
-# The API's description and its viewer hold no data: open, so that a browser can read them.
-_DOCS = frozenset({"/api-docs", "/v3/api-docs"})
-_DOCS_PREFIXES = ("/swagger-ui",)
+# The viewer's static files (the API description's routes are in the policy table).
+_STATIC_PREFIX = "/swagger-ui-static/"
 
 
 def principal_of(scope: Scope) -> Principal | None:
@@ -38,10 +36,12 @@ def principal_of(scope: Scope) -> Principal | None:
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp, security: SecurityService, *, open_monitoring: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, security: SecurityService, *, open_paths: frozenset[str]
+    ) -> None:
         self.app = app
         self.security = security
-        self.open_paths = _HEALTH | _METRICS | _DOCS if open_monitoring else _DOCS
+        self.open_paths = open_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._open(scope):
@@ -60,9 +60,7 @@ class AuthMiddleware:
 
     def _open(self, scope: Scope) -> bool:
         path: str = scope["path"]
-        if path == "/api/token" and scope["method"] == "POST":
-            return True
-        return path in self.open_paths or path.startswith(_DOCS_PREFIXES)
+        return path in self.open_paths or path.startswith(_STATIC_PREFIX)
 
 
 def _token(scope: Scope) -> str | None:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from podium.errors import (
     BadRequest,
     Conflict,
+    Forbidden,
     IllegalState,
     NotFound,
     PayloadTooLarge,
@@ -36,6 +37,7 @@ STATUS_OF: dict[type[PodiumError], int] = {
     IllegalState: 409,
     PayloadTooLarge: 413,
     Unauthenticated: 401,
+    Forbidden: 403,
     TooManyAttempts: 429,
     StoreUnavailable: 503,
     PodiumError: 500,

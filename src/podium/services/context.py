@@ -15,6 +15,7 @@ from podium.store import Store
 
 __all__ = [
     "DEFINITIONS_CHANGED",
+    "GRANTS_CHANGED",
     "HANDLERS_CHANGED",
     "Limits",
     "ServiceContext",
@@ -25,6 +26,7 @@ __all__ = [
 # Keys announced when what every node caches changes (on PostgreSQL, to every node).
 DEFINITIONS_CHANGED = "changed:definitions"
 HANDLERS_CHANGED = "changed:event-handlers"
+GRANTS_CHANGED = "changed:grants"
 
 
 def epoch_ms() -> int:

@@ -12,9 +12,9 @@ from podium.auth.limits import FailureLimiter
 from podium.auth.principals import ROLES, Principal
 from podium.auth.tokens import TokenExpired, TokenInvalid, TokenSigner
 from podium.errors import BadRequest, NotFound, TooManyAttempts, Unauthenticated
-from podium.services.context import ServiceContext
-from podium.services.unit import unit_of_work
-from podium.store import JSON
+from podium.services.context import GRANTS_CHANGED, ServiceContext
+from podium.services.unit import announce, unit_of_work
+from podium.store import JSON, Grant
 
 __all__ = ["SecurityService"]
 
@@ -22,6 +22,23 @@ _SIGNING_SECRET = "token-signing-key"
 _VERIFIED_CACHE = 4096  # tokens whose signature was checked, by token text
 _BAD_CREDENTIALS = "Invalid access key id or secret"
 _DUMMY_HASH = hash_secret(new_secret())
+SUBJECT_TYPES = frozenset({"USER", "GROUP", "ROLE"})
+TARGET_TYPES = frozenset(
+    {
+        "WORKFLOW_DEF",
+        "TASK_DEF",
+        "APPLICATION",
+        "WORKFLOW_SCHEDULE",
+        "EVENT_HANDLER",
+        "SECRET_NAME",
+        "ENV_VARIABLE",
+        "TAG",
+        "DOMAIN",
+    }
+)
+ACCESS = frozenset({"READ", "CREATE", "UPDATE", "DELETE", "EXECUTE"})
+_UNRESTRICTED = frozenset({"ADMIN", "UNRESTRICTED_WORKER"})
+_GRANT_CACHE_S = 30.0  # a safety net: changes are announced to every node at once
 
 
 class SecurityService:
@@ -33,6 +50,8 @@ class SecurityService:
         self.limiter = FailureLimiter()
         self._signer: TokenSigner | None = None
         self._verified: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
+        self._executable: dict[str, tuple[float, frozenset[str]]] = {}
+        ctx.wakeups.on(GRANTS_CHANGED, self._executable.clear)
 
     async def create_application(self, name: str, roles: list[str], *, actor: str) -> JSON:
         if not name.strip():
@@ -127,3 +146,66 @@ class SecurityService:
         if len(self._verified) > _VERIFIED_CACHE:
             self._verified.popitem(last=False)
         return principal, expires
+
+    # -- grants ------------------------------------------------------------------------------
+    async def change_grants(self, body: object, *, grant: bool) -> None:
+        """`POST` / `DELETE /api/auth/authorization`: add or remove `access` of `subject` on
+        `target` (Orkes' body); every node sees the change at once."""
+        grants = _grants_of(body)
+        async with unit_of_work(self.ctx) as unit:
+            if grant:
+                await unit.tx.add_grants(grants)
+            else:
+                await unit.tx.remove_grants(grants)
+        await announce(self.ctx, {GRANTS_CHANGED})
+
+    async def grants_on(self, target_type: str, target_id: str) -> JSON:
+        """`{access: [subject, ...]}` of one target."""
+        async with unit_of_work(self.ctx) as unit:
+            grants = await unit.tx.grants_on_target(target_type, target_id)
+        out: JSON = {}
+        for g in grants:
+            out.setdefault(g.access, []).append({"type": g.subject_type, "id": g.subject_id})
+        return out
+
+    async def may_execute(self, principal: Principal, task_type: str) -> bool:
+        """Whether the principal may work on tasks of this type: ADMIN and
+        UNRESTRICTED_WORKER on all, others with EXECUTE on the TASK_DEF (granted to it, or to
+        one of its roles)."""
+        if principal.roles & _UNRESTRICTED:
+            return True
+        now = time.monotonic()
+        cached = self._executable.get(principal.id)
+        if cached is None or cached[0] < now:
+            cached = (now + _GRANT_CACHE_S, await self._executable_types(principal))
+            self._executable[principal.id] = cached
+        return task_type in cached[1]
+
+    async def _executable_types(self, principal: Principal) -> frozenset[str]:
+        subjects = [("USER", principal.id), *(("ROLE", role) for role in principal.roles)]
+        async with unit_of_work(self.ctx) as unit:
+            grants = [g for s in subjects for g in await unit.tx.grants_of_subject(*s)]
+        return frozenset(
+            g.target_id for g in grants if g.target_type == "TASK_DEF" and g.access == "EXECUTE"
+        )
+
+
+def _grants_of(body: object) -> list[Grant]:
+    """The grants an Orkes authorization request names; BadRequest when it is malformed."""
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be {subject, target, access}")
+    subject, target, access = body.get("subject"), body.get("target"), body.get("access")
+    if not isinstance(subject, dict) or not isinstance(target, dict):
+        raise BadRequest("subject and target must be objects with a type and an id")
+    kinds = (subject.get("type"), target.get("type"))
+    ids = (subject.get("id"), target.get("id"))
+    if not all(isinstance(v, str) and v for v in (*kinds, *ids)):
+        raise BadRequest("subject and target need a non-empty type and id")
+    if kinds[0] not in SUBJECT_TYPES:
+        raise BadRequest(f"subject type must be one of {sorted(SUBJECT_TYPES)}")
+    if kinds[1] not in TARGET_TYPES:
+        raise BadRequest(f"target type must be one of {sorted(TARGET_TYPES)}")
+    if not isinstance(access, list) or not access or not set(access) <= ACCESS:
+        raise BadRequest(f"access must be a non-empty list of {sorted(ACCESS)}")
+    s_type, t_type, s_id, t_id = str(kinds[0]), str(kinds[1]), str(ids[0]), str(ids[1])
+    return [Grant(s_type, s_id, t_type, t_id, str(a)) for a in sorted(set(access))]

@@ -17,7 +17,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
 
-__all__ = ["JSON", "MAX_TOTAL_HITS", "Page", "SearchRequest", "Store", "Tx"]
+__all__ = ["JSON", "MAX_TOTAL_HITS", "Grant", "Page", "SearchRequest", "Store", "Tx"]
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -40,6 +40,19 @@ class SearchRequest:
     sort: str | None = None
     start: int = 0
     size: int = 100
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Grant:
+    """One access right: `subject` (type USER, GROUP or ROLE, and its id; an application is
+    the USER `app:<id>`) may do `access` (READ, CREATE, UPDATE, DELETE, EXECUTE) on `target`
+    (type WORKFLOW_DEF, TASK_DEF, TAG, ..., and its id)."""
+
+    subject_type: str
+    subject_id: str
+    target_type: str
+    target_id: str
+    access: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +366,22 @@ class Tx(Protocol):
 
     async def delete_access_key(self, key_id: str) -> bool:
         """Delete an access key; False when it did not exist."""
+        ...
+
+    async def add_grants(self, grants: Sequence[Grant]) -> None:
+        """Record these grants; one that exists already is kept as it is."""
+        ...
+
+    async def remove_grants(self, grants: Sequence[Grant]) -> None:
+        """Remove these grants; one that does not exist is ignored."""
+        ...
+
+    async def grants_of_subject(self, subject_type: str, subject_id: str) -> list[Grant]:
+        """Every grant of one subject, ordered by target type, target id, access."""
+        ...
+
+    async def grants_on_target(self, target_type: str, target_id: str) -> list[Grant]:
+        """Every grant on one target, ordered by subject type, subject id, access."""
         ...
 
     async def server_secret(self, name: str, candidate: bytes) -> bytes:

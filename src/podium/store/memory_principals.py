@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import orjson
 
-from podium.store import JSON
+from podium.store import JSON, Grant
 from podium.store.memory_state import MemoryState
 
 __all__ = ["MemoryPrincipals"]
@@ -51,6 +53,28 @@ class MemoryPrincipals:
 
     async def delete_access_key(self, key_id: str) -> bool:
         return self.state.access_keys.pop(key_id) is not None
+
+    async def add_grants(self, grants: Sequence[Grant]) -> None:
+        for grant in grants:
+            self.state.grants.put(grant, True)
+
+    async def remove_grants(self, grants: Sequence[Grant]) -> None:
+        for grant in grants:
+            self.state.grants.pop(grant)
+
+    async def grants_of_subject(self, subject_type: str, subject_id: str) -> list[Grant]:
+        mine = [
+            g
+            for g in self.state.grants
+            if (g.subject_type, g.subject_id) == (subject_type, subject_id)
+        ]
+        return sorted(mine, key=lambda g: (g.target_type, g.target_id, g.access))
+
+    async def grants_on_target(self, target_type: str, target_id: str) -> list[Grant]:
+        on = [
+            g for g in self.state.grants if (g.target_type, g.target_id) == (target_type, target_id)
+        ]
+        return sorted(on, key=lambda g: (g.subject_type, g.subject_id, g.access))
 
     async def server_secret(self, name: str, candidate: bytes) -> bytes:
         stored = self.state.secrets.get(name)

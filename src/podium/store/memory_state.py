@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
+from podium.store import Grant
 
 __all__ = ["CowTable", "MemoryState", "TaskRow", "WorkflowRow", "sql_page"]
 
@@ -232,6 +233,8 @@ class MemoryState:
     """Access keys' JSON, by key id."""
     secrets: CowTable[str, bytes] = field(default_factory=CowTable)
     """Server secrets (the token signing key), by name."""
+    grants: CowTable[Grant, bool] = field(default_factory=CowTable)
+    """Access grants (the value is unused: a set)."""
 
     def fork(self) -> MemoryState:
         """A working copy for one transaction, sharing every table until it writes to it."""
@@ -251,6 +254,7 @@ class MemoryState:
             self.applications.fork(),
             self.access_keys.fork(),
             self.secrets.fork(),
+            self.grants.fork(),
         )
 
 

@@ -1,4 +1,5 @@
-"""`POST /api/token` and `GET /api/token/userInfo` (Orkes' token endpoints)."""
+"""Orkes' token endpoints (`POST /api/token`, `GET /api/token/userInfo`) and grants
+(`/api/auth/authorization`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from podium.errors import BadRequest, NotFound
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/token", tags=["token"])
+router = APIRouter(tags=["token"])
 
 
 def _auth_on(request: Request) -> None:
@@ -19,7 +20,7 @@ def _auth_on(request: Request) -> None:
         raise NotFound("Authentication is off on this server")
 
 
-@router.post("", summary="Trade an access key id and secret for a token")
+@router.post("/api/token", summary="Trade an access key id and secret for a token")
 async def token(request: Request) -> Response:
     _auth_on(request)
     body = await json_body(request, default={})
@@ -32,7 +33,7 @@ async def token(request: Request) -> Response:
     return json_response({"token": issued})
 
 
-@router.get("/userInfo", summary="Who the token speaks for")
+@router.get("/api/token/userInfo", summary="Who the token speaks for")
 async def user_info(request: Request) -> Response:
     _auth_on(request)
     principal = principal_of(request.scope)
@@ -46,3 +47,23 @@ async def user_info(request: Request) -> Response:
             "applicationUser": principal.application,
         }
     )
+
+
+@router.post("/api/auth/authorization", summary="Grant access on a target to a subject")
+async def grant(request: Request) -> Response:
+    _auth_on(request)
+    await services(request).security.change_grants(await json_body(request), grant=True)
+    return json_response({"message": "Granted permission"})
+
+
+@router.delete("/api/auth/authorization", summary="Remove access on a target from a subject")
+async def revoke(request: Request) -> Response:
+    _auth_on(request)
+    await services(request).security.change_grants(await json_body(request), grant=False)
+    return json_response({"message": "Removed permission"})
+
+
+@router.get("/api/auth/authorization/{target_type}/{target_id}", summary="Grants on a target")
+async def grants_on(target_type: str, target_id: str, request: Request) -> Response:
+    _auth_on(request)
+    return json_response(await services(request).security.grants_on(target_type, target_id))

@@ -1,0 +1,60 @@
+"""What each role may do: endpoints are grouped into permissions, roles hold permissions.
+
+Pure data and one rule; which endpoint needs which permission is the API's table
+(`podium.api.policy`). Per-resource grants narrow `TASK_WORK` for the WORKER role (it may work
+only on task types it holds EXECUTE on); the other roles act on every resource of their kind.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from podium.auth.principals import Principal
+
+__all__ = ["ROLE_PERMISSIONS", "Permission", "allowed"]
+
+
+class Permission(StrEnum):
+    OPEN = "open"
+    """No principal needed: the token endpoint, the API description."""
+    MONITORING = "monitoring"
+    """Health and metrics: open unless configured closed, then ADMIN only."""
+    ANY = "any"
+    """Any authenticated principal (who am I, the server version)."""
+    METADATA_READ = "metadata:read"
+    METADATA_WRITE = "metadata:write"
+    EXECUTION_READ = "execution:read"
+    EXECUTION_START = "execution:start"
+    EXECUTION_OPERATE = "execution:operate"
+    """Pause, resume, retry, terminate, remove, complete a task by reference, signal."""
+    TASK_WORK = "task:work"
+    """A worker's calls: poll, update, ack, log."""
+    ADMIN = "admin"
+    """Server administration: configuration, queues, repairs."""
+
+
+_READ = frozenset({Permission.METADATA_READ, Permission.EXECUTION_READ})
+_RUN = frozenset({Permission.EXECUTION_START, Permission.EXECUTION_OPERATE})
+_METADATA = frozenset({Permission.METADATA_READ, Permission.METADATA_WRITE})
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "ADMIN": frozenset(Permission),
+    "METADATA_MANAGER": _METADATA,
+    "METADATA_API": _METADATA,
+    "WORKFLOW_MANAGER": _READ | _RUN,
+    "APPLICATION_API": _READ | _RUN,
+    "READ_ONLY_USER": _READ,
+    # Orkes' USER acts on its own resources; until ownership is recorded it only reads.
+    "USER": _READ,
+    "WORKER": frozenset({Permission.TASK_WORK}),
+    "UNRESTRICTED_WORKER": frozenset({Permission.TASK_WORK}),
+    "APPLICATION_MANAGER": frozenset(),
+}
+"""Every role also holds ANY (and OPEN). An unknown role holds nothing."""
+
+
+def allowed(principal: Principal, permission: Permission) -> bool:
+    """Whether one of the principal's roles holds the permission."""
+    if permission in (Permission.OPEN, Permission.ANY):
+        return True
+    return any(permission in ROLE_PERMISSIONS.get(role, ()) for role in principal.roles)

@@ -1,0 +1,147 @@
+"""The authorization matrix: every route, every role (and no token at all), exactly the
+expected allow or deny. A route without an entry in the policy table fails here."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.routing import Route
+
+from podium.api.app import ROUTER_MODULES
+from podium.api.policy import ROUTE_POLICY
+from podium.auth.policy import Permission
+from podium.auth.principals import ROLES
+from podium.config import Settings
+from podium.server import build_app
+
+ANONYMOUS = "anonymous"
+GRANTED = "WORKER with EXECUTE on x"  # a WORKER application granted task type "x"
+SAMPLE = {"version": "1", "status": "COMPLETED"}  # path parameters that must parse
+
+
+def served_routes(client: TestClient) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves: its own and its routers'."""
+    routes = [r for r in client.app.routes if isinstance(r, Route)]  # type: ignore[attr-defined]
+    routes += [r for module in ROUTER_MODULES for r in module.router.routes if isinstance(r, Route)]
+    return {(m, r.path) for r in routes for m in (r.methods or ()) if m != "HEAD"}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    db = tmp_path_factory.mktemp("matrix") / "matrix.db"
+    settings = Settings(db=f"sqlite:///{db}", auth=True, sweep_interval=5)
+    with TestClient(build_app(settings), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def tokens(client: TestClient) -> dict[str, str]:
+    """A token per role, of an application holding only that role; and of a WORKER
+    application granted EXECUTE on task type "x"."""
+    security = client.app.state.services.security  # type: ignore[attr-defined]
+    assert client.portal is not None
+
+    def token(name: str, role: str) -> tuple[str, str]:
+        create = functools.partial(security.create_application, name, [role], actor="t")
+        app = client.portal.call(create)  # type: ignore[union-attr]
+        key = client.portal.call(security.create_access_key, app["id"])  # type: ignore[union-attr]
+        answer = client.post("/api/token", json={"keyId": key["id"], "keySecret": key["secret"]})
+        return app["id"], answer.json()["token"]
+
+    out = {role: token(role.lower(), role)[1] for role in sorted(ROLES)}
+    granted_id, out[GRANTED] = token("granted", "WORKER")
+    grant = {
+        "subject": {"type": "USER", "id": f"app:{granted_id}"},
+        "target": {"type": "TASK_DEF", "id": "x"},
+        "access": ["EXECUTE"],
+    }
+    admin = {"X-Authorization": out["ADMIN"]}
+    assert client.post("/api/auth/authorization", json=grant, headers=admin).status_code == 200
+    return out
+
+
+def test_every_route_has_a_policy_and_every_policy_a_route(client: TestClient) -> None:
+    served = served_routes(client)
+    assert sorted(served - ROUTE_POLICY.keys()) == [], "routes without an access policy"
+    assert sorted(ROUTE_POLICY.keys() - served) == [], "policies of routes that do not exist"
+
+
+P = Permission
+# Written out here, not read from podium.auth.policy: this is the specification.
+MAY: dict[str, set[Permission]] = {
+    "ADMIN": set(P),
+    "METADATA_MANAGER": {P.METADATA_READ, P.METADATA_WRITE},
+    "METADATA_API": {P.METADATA_READ, P.METADATA_WRITE},
+    "WORKFLOW_MANAGER": {P.METADATA_READ, P.EXECUTION_READ, P.EXECUTION_START, P.EXECUTION_OPERATE},
+    "APPLICATION_API": {P.METADATA_READ, P.EXECUTION_READ, P.EXECUTION_START, P.EXECUTION_OPERATE},
+    "READ_ONLY_USER": {P.METADATA_READ, P.EXECUTION_READ},
+    "USER": {P.METADATA_READ, P.EXECUTION_READ},
+    "WORKER": {P.TASK_WORK},
+    "UNRESTRICTED_WORKER": {P.TASK_WORK},
+    "APPLICATION_MANAGER": set(),
+}
+
+
+def expected(who: str, permission: Permission, template: str) -> bool:
+    if permission in (P.OPEN, P.MONITORING):  # monitoring is open by default
+        return True
+    if who == ANONYMOUS:
+        return False
+    if who == GRANTED:
+        return expected("WORKER", permission, "")  # its grant covers the sample task type
+    if who == "WORKER" and "{tasktype}" in template:
+        return False  # polls need EXECUTE on the task type too
+    return permission is P.ANY or permission in MAY[who]
+
+
+def test_the_specification_names_every_role() -> None:
+    assert MAY.keys() == ROLES
+
+
+@pytest.mark.parametrize(
+    ("route", "permission"),
+    [
+        ("GET /api/tasks/poll/batch/{tasktype}", P.TASK_WORK),
+        ("POST /api/tasks/update-v2", P.TASK_WORK),
+        ("POST /api/tasks", P.TASK_WORK),
+        ("POST /api/workflow", P.EXECUTION_START),
+        ("DELETE /api/workflow/{workflow_id}", P.EXECUTION_OPERATE),
+        ("POST /api/tasks/{workflow_id}/{ref}/{status}", P.EXECUTION_OPERATE),
+        ("GET /api/workflow/{workflow_id}", P.EXECUTION_READ),
+        ("PUT /api/metadata/workflow", P.METADATA_WRITE),
+        ("DELETE /api/metadata/taskdefs/{tasktype}", P.METADATA_WRITE),
+        ("POST /api/event", P.METADATA_WRITE),
+        ("GET /api/admin/config", P.ADMIN),
+        ("POST /api/auth/authorization", P.ADMIN),
+        ("POST /api/tasks/queue/requeue/{tasktype}", P.ADMIN),
+        ("POST /api/token", P.OPEN),
+        ("GET /actuator/prometheus", P.MONITORING),
+    ],
+)
+def test_the_routes_that_matter_most_need_the_expected_permission(
+    route: str, permission: Permission
+) -> None:
+    method, path = route.split(" ", 1)
+    assert ROUTE_POLICY[method, path] is permission
+
+
+@pytest.mark.parametrize("who", [ANONYMOUS, GRANTED, *sorted(ROLES)])
+def test_each_caller_is_allowed_exactly_what_its_role_holds(
+    client: TestClient, tokens: dict[str, str], who: str
+) -> None:
+    headers = {} if who == ANONYMOUS else {"X-Authorization": tokens[who]}
+    wrong = []
+    for (method, template), permission in sorted(ROUTE_POLICY.items()):
+        path = re.sub(r"\{(\w+)\}", lambda m: SAMPLE.get(m.group(1), "x"), template)
+        body: dict[str, str] | None = {} if method in ("POST", "PUT") else None
+        status = client.request(method, path, headers=headers, json=body).status_code
+        denied = status in (401, 403)
+        if denied == expected(who, permission, template) or status >= 500:
+            wrong.append(f"{method} {template} ({permission}): {status}")
+        if denied:
+            assert status == (401 if who == ANONYMOUS else 403), (method, template, status)
+    assert wrong == []
