@@ -117,6 +117,7 @@ def test_the_specification_names_every_role() -> None:
         ("POST /api/event", P.METADATA_WRITE),
         ("GET /api/admin/config", P.ADMIN),
         ("POST /api/auth/authorization", P.ADMIN),
+        ("GET /api/audit", P.ADMIN),
         ("POST /api/tasks/queue/requeue/{tasktype}", P.ADMIN),
         ("POST /api/token", P.OPEN),
         ("GET /actuator/prometheus", P.MONITORING),

@@ -8,11 +8,22 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 
 from podium import __version__
+from podium.api.audit import AuditMiddleware
 from podium.api.auth import AuthMiddleware
 from podium.api.errors import install_error_handlers
 from podium.api.limits import BodyLimit
 from podium.api.policy import authorize, guarded, open_paths
-from podium.api.routes import auth, bulk, events, metadata, queue, system, tasks, workflows
+from podium.api.routes import (
+    audit,
+    auth,
+    bulk,
+    events,
+    metadata,
+    queue,
+    system,
+    tasks,
+    workflows,
+)
 from podium.config import Settings
 from podium.observability.metrics import PrometheusObserver
 from podium.services import Services
@@ -47,16 +58,18 @@ def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -
         name="swagger-ui-static",
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_payload_bytes)
-    if settings.auth:  # outermost: nothing runs for a request without a principal
+    if settings.auth:  # nothing below runs for a request without a principal
         app.add_middleware(
             AuthMiddleware,
             security=svc.security,
             open_paths=open_paths(open_monitoring=settings.open_monitoring),
         )
+    # Outermost (added last): refused attempts are recorded too.
+    app.add_middleware(AuditMiddleware, audit=svc.audit)
     return app
 
 
-ROUTER_MODULES = (auth, bulk, workflows, metadata, tasks, queue, events, system)
+ROUTER_MODULES = (auth, audit, bulk, workflows, metadata, tasks, queue, events, system)
 """Every module's router, in matching order (bulk before workflows: `/api/workflow/bulk/x`
 must not be read as a workflow id)."""
 

@@ -146,6 +146,7 @@ def _table() -> dict[tuple[str, str], Permission]:
     )
     put(
         P.ADMIN,
+        "GET /api/audit",
         "POST /api/auth/authorization",
         "DELETE /api/auth/authorization",
         "GET /api/auth/authorization/{target_type}/{target_id}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podium.events.bus import EventBuses
+from podium.services.audit import AuditService
 from podium.services.context import (
     DEFINITIONS_CHANGED,
     HANDLERS_CHANGED,
@@ -61,6 +62,7 @@ class Services:
     event_processor: EventProcessor
     retention: Retention
     security: SecurityService
+    audit: AuditService
 
 
 def build_services(
@@ -105,4 +107,5 @@ def build_services(
         runner=runner,
         retention=Retention(ctx, operations, retention or RetentionPolicy()),
         security=SecurityService(ctx, token_ttl_s=token_ttl_s),
+        audit=AuditService(ctx),
     )

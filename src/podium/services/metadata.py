@@ -8,6 +8,7 @@ from podium.errors import Conflict, NotFound, ValidationFailed, Violation
 from podium.expr.javascript import JAVASCRIPT_EVALUATORS, syntax_error
 from podium.model.definitions import TaskDef, WorkflowDef, WorkflowTask
 from podium.services.context import DEFINITIONS_CHANGED, ServiceContext
+from podium.services.request_audit import note_resource
 from podium.services.unit import announce, unit_of_work
 from podium.store import JSON
 
@@ -54,6 +55,7 @@ class MetadataService:
         self, definition: WorkflowDef, *, overwrite: bool, actor: str = "api"
     ) -> None:
         check_scripts(definition)
+        note_resource(_named("WORKFLOW_DEF", [definition.name]))
         async with unit_of_work(self.ctx) as unit:
             existing = await unit.tx.get_workflow_def(definition.name, definition.version)
             if existing is not None and not overwrite:
@@ -67,6 +69,7 @@ class MetadataService:
         done: list[str] = []
         for definition in definitions:
             check_scripts(definition)
+        note_resource(_named("WORKFLOW_DEF", [d.name for d in definitions]))
         async with unit_of_work(self.ctx) as unit:
             for definition in definitions:
                 existing = await unit.tx.get_workflow_def(definition.name, definition.version)
@@ -111,6 +114,7 @@ class MetadataService:
 
     async def register_tasks(self, definitions: list[TaskDef], *, actor: str = "api") -> None:
         now = self.ctx.clock()
+        note_resource(_named("TASK_DEF", [td.name for td in definitions]))
         async with unit_of_work(self.ctx) as unit:
             for td in definitions:
                 body = td.to_json()
@@ -122,6 +126,7 @@ class MetadataService:
         await announce(self.ctx, {DEFINITIONS_CHANGED})
 
     async def update_task(self, td: TaskDef, *, actor: str = "api") -> None:
+        note_resource(_named("TASK_DEF", [td.name]))
         async with unit_of_work(self.ctx) as unit:
             existing = await unit.tx.get_task_def(td.name)
             if existing is None:
@@ -150,3 +155,9 @@ class MetadataService:
             if not await unit.tx.delete_task_def(name):
                 raise NotFound(f"No such taskType found by name: {name}")
         await announce(self.ctx, {DEFINITIONS_CHANGED})
+
+
+def _named(kind: str, names: list[str]) -> str:
+    """`KIND:a,b,c` for the audit log (at most 200 characters)."""
+    text = f"{kind}:{','.join(names)}"
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -15,6 +15,7 @@ from podium.services.context import ServiceContext
 from podium.services.decisions import Decisions
 from podium.services.metadata import check_scripts
 from podium.services.plans import Plans
+from podium.services.request_audit import note_resource
 from podium.services.unit import Unit
 
 __all__ = ["Starter", "workflow_timeout_at"]
@@ -50,6 +51,7 @@ class Starter:
         digest, plan = await self._plan(unit, request)
         wf = self._new_workflow(request, digest, plan, links)
         await unit.tx.insert_workflow(wf)
+        note_resource(f"workflow:{wf.workflowId}")
         await unit.tx.append_history(
             [
                 HistoryEvent(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from podium.model.executions import QueueEntry
 from podium.services.context import ServiceContext
+from podium.services.request_audit import COMMITTED, current_audit
 from podium.store import Tx
 
 __all__ = ["Unit", "announce", "unit_of_work"]
@@ -51,13 +52,23 @@ class Unit:
 
 @asynccontextmanager
 async def unit_of_work(ctx: ServiceContext) -> AsyncIterator[Unit]:
-    """Run a block in one transaction; wake waiters and report events only if it commits."""
+    """Run a block in one transaction; wake waiters and report events only if it commits.
+
+    The first unit to commit while serving an auditable request carries its audit record.
+    """
+    audit = current_audit().get()
+    if audit is not None and audit.recorded:
+        audit = None
     async with ctx.store.transaction() as tx:
         unit = Unit(tx)
         yield unit
+        if audit is not None:
+            await tx.append_audit([audit.record(ctx.clock(), COMMITTED, ctx.node)])
         everywhere, here = unit.announced()
         if everywhere:
             await tx.announce(everywhere)  # other nodes hear it only if this commits
+    if audit is not None:
+        audit.recorded = True
     ctx.wakeups.notify(everywhere | here)
     for call in unit.reports:
         call()

@@ -17,7 +17,17 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
 
-__all__ = ["JSON", "MAX_TOTAL_HITS", "Grant", "Page", "SearchRequest", "Store", "Tx"]
+__all__ = [
+    "JSON",
+    "MAX_TOTAL_HITS",
+    "AuditQuery",
+    "AuditRecord",
+    "Grant",
+    "Page",
+    "SearchRequest",
+    "Store",
+    "Tx",
+]
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -53,6 +63,42 @@ class Grant:
     target_type: str
     target_id: str
     access: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One state-changing request: who, from where, what, when, and how it ended."""
+
+    at: int
+    """When it was answered (epoch ms)."""
+    principal: str
+    """Who: `app:<id>`, a person's id, or `anonymous`."""
+    address: str
+    """The client's address."""
+    method: str
+    path: str
+    """The request path as sent (query string left out)."""
+    resource: str
+    """What it acted on, e.g. `workflow:<id>`, `WORKFLOW_DEF:<name>` ("" when none)."""
+    status: int
+    """The HTTP status answered."""
+    node: str
+    seq: int = 0
+    """Assigned by the store, increasing; 0 before it is stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """A page of the audit log, newest first; every filter is optional."""
+
+    since: int = 0
+    """Records at or after this time (epoch ms)."""
+    until: int = 0
+    """Records at or before this time (0: no bound)."""
+    principal: str | None = None
+    resource: str | None = None
+    start: int = 0
+    size: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +428,15 @@ class Tx(Protocol):
 
     async def grants_on_target(self, target_type: str, target_id: str) -> list[Grant]:
         """Every grant on one target, ordered by subject type, subject id, access."""
+        ...
+
+    async def append_audit(self, records: Sequence[AuditRecord]) -> None:
+        """Append to the audit log (each record gets the next `seq`); it is never rewritten."""
+        ...
+
+    async def audit_records(self, query: AuditQuery) -> Page[AuditRecord]:
+        """Records matching every given filter (principal and resource exactly), newest
+        (highest `seq`) first; `total` counts up to `MAX_TOTAL_HITS`."""
         ...
 
     async def server_secret(self, name: str, candidate: bytes) -> bytes:

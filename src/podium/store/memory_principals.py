@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import orjson
 
-from podium.store import JSON, Grant
+from podium.store import JSON, MAX_TOTAL_HITS, AuditQuery, AuditRecord, Grant, Page
 from podium.store.memory_state import MemoryState
 
 __all__ = ["MemoryPrincipals"]
@@ -76,9 +77,28 @@ class MemoryPrincipals:
         ]
         return sorted(on, key=lambda g: (g.subject_type, g.subject_id, g.access))
 
+    async def append_audit(self, records: Sequence[AuditRecord]) -> None:
+        last = self.state.audit[-1].seq if self.state.audit else 0
+        added = [dataclasses.replace(r, seq=last + n) for n, r in enumerate(records, 1)]
+        self.state.audit = (*self.state.audit, *added)
+
+    async def audit_records(self, query: AuditQuery) -> Page[AuditRecord]:
+        hits = [r for r in reversed(self.state.audit) if _audit_matches(r, query)]
+        start = max(query.start, 0)
+        return Page(min(len(hits), MAX_TOTAL_HITS), hits[start : start + max(query.size, 0)])
+
     async def server_secret(self, name: str, candidate: bytes) -> bytes:
         stored = self.state.secrets.get(name)
         if stored is None:
             self.state.secrets.put(name, candidate)
             return candidate
         return stored
+
+
+def _audit_matches(record: AuditRecord, query: AuditQuery) -> bool:
+    return (
+        record.at >= query.since
+        and (query.until <= 0 or record.at <= query.until)
+        and query.principal in (None, record.principal)
+        and query.resource in (None, record.resource)
+    )

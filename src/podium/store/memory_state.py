@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
-from podium.store import Grant
+from podium.store import AuditRecord, Grant
 
 __all__ = ["CowTable", "MemoryState", "TaskRow", "WorkflowRow", "sql_page"]
 
@@ -235,6 +235,8 @@ class MemoryState:
     """Server secrets (the token signing key), by name."""
     grants: CowTable[Grant, bool] = field(default_factory=CowTable)
     """Access grants (the value is unused: a set)."""
+    audit: tuple[AuditRecord, ...] = ()
+    """The audit log, oldest first (a tuple: a fork shares it until it appends)."""
 
     def fork(self) -> MemoryState:
         """A working copy for one transaction, sharing every table until it writes to it."""
@@ -255,6 +257,7 @@ class MemoryState:
             self.access_keys.fork(),
             self.secrets.fork(),
             self.grants.fork(),
+            self.audit,
         )
 
 

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from podium.errors import BadRequest
 from podium.model.search import And, Compare, Op, Query, fold_case
-from podium.store import MAX_TOTAL_HITS, SearchRequest
+from podium.store import MAX_TOTAL_HITS, AuditQuery
 
 __all__ = [
+    "AUDIT_COLUMNS",
     "Dialect",
+    "Paging",
+    "audit_where",
     "column_of",
     "count_sql",
     "like_pattern",
@@ -56,13 +59,23 @@ def column_of(field: str, columns: Mapping[str, str]) -> str:
         raise BadRequest(f"The field {field!r} cannot be searched in this store") from None
 
 
+class Paging(Protocol):
+    """A request for one page: a `SearchRequest`, an `AuditQuery`."""
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def size(self) -> int: ...
+
+
 def count_sql(base: str, mark: str) -> str:
     """`SELECT` counting the rows of `base` (`FROM ... WHERE ...`), up to a limit parameter."""
     # The LIMIT lets the database stop after MAX_TOTAL_HITS rows instead of reading them all.
     return f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {mark}) AS hits"
 
 
-def total_from_page(request: SearchRequest, found: int) -> int | None:
+def total_from_page(request: Paging, found: int) -> int | None:
     """The total a page of `found` rows proves, or None when the matches must be counted.
 
     A page shorter than asked for holds the last matches (unless it is empty past the first).
@@ -71,6 +84,31 @@ def total_from_page(request: SearchRequest, found: int) -> int | None:
     if found < request.size and (found > 0 or start == 0):
         return min(start + found, MAX_TOTAL_HITS)
     return None
+
+
+AUDIT_COLUMNS = "at, principal, address, method, path, resource, status, node, seq"
+"""The columns of `audit_log` in the order of `AuditRecord`'s fields."""
+
+
+def audit_where(query: AuditQuery, mark: str) -> tuple[str, list[Any]]:
+    """`(WHERE clause or "", params)` selecting the `audit_log` rows `query` asks for.
+
+    A filter left out adds no condition: `since` 0 (the epoch) and `until` 0 or less bound
+    nothing, and an `at >= 0` would only tempt the planner away from reading the primary key
+    backwards, newest first.
+    """
+    conditions: list[str] = []
+    params: list[Any] = []
+    for condition, value, given in (
+        (f"at >= {mark}", query.since, query.since != 0),
+        (f"at <= {mark}", query.until, query.until > 0),
+        (f"principal = {mark}", query.principal, query.principal is not None),
+        (f"resource = {mark}", query.resource, query.resource is not None),
+    ):
+        if given:
+            conditions.append(condition)
+            params.append(value)
+    return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params
 
 
 def where_clause(

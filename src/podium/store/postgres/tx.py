@@ -9,6 +9,7 @@ from psycopg import AsyncPipeline
 
 from podium.errors import Conflict
 from podium.model.executions import Task, Workflow
+from podium.store.postgres.audit import AuditMixin
 from podium.store.postgres.base import Connection
 from podium.store.postgres.definitions import DefinitionsMixin
 from podium.store.postgres.events import EventHandlersMixin
@@ -39,6 +40,7 @@ class PostgresTx(
     DefinitionsMixin,
     EventHandlersMixin,
     PrincipalsMixin,
+    AuditMixin,
     SearchMixin,
     QueuesMixin,
     RetentionMixin,

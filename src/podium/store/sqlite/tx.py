@@ -10,6 +10,7 @@ from podium.errors import Conflict
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
 from podium.store.queue_sql import NEXT_VISIBLE_AT
 from podium.store.rows import history_row, load_task, load_workflow, task_row, workflow_row
+from podium.store.sqlite.audit import AuditMixin
 from podium.store.sqlite.definitions import DefinitionsMixin
 from podium.store.sqlite.events import EventHandlersMixin
 from podium.store.sqlite.principals import PrincipalsMixin
@@ -33,7 +34,9 @@ def _conflicts(message: str) -> Iterator[None]:
         raise Conflict(message) from exc
 
 
-class SqliteTx(DefinitionsMixin, EventHandlersMixin, PrincipalsMixin, SearchMixin, RetentionMixin):
+class SqliteTx(
+    DefinitionsMixin, EventHandlersMixin, PrincipalsMixin, AuditMixin, SearchMixin, RetentionMixin
+):
     """Reads and writes inside one open SQLite transaction."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
