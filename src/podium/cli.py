@@ -62,6 +62,25 @@ def server(
         int,
         typer.Option(envvar="PODIUM_TOKEN_TTL", min=60, help="Seconds a token stays valid"),
     ] = 3600,
+    jwt_jwks_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PODIUM_JWT_JWKS_URL",
+            help="Accept bearer JWTs of an issuer publishing its keys here (needs --auth)",
+        ),
+    ] = None,
+    jwt_issuer: Annotated[
+        str | None, typer.Option(envvar="PODIUM_JWT_ISSUER", help="Their required `iss`")
+    ] = None,
+    jwt_audience: Annotated[
+        str | None, typer.Option(envvar="PODIUM_JWT_AUDIENCE", help="Their required `aud`")
+    ] = None,
+    jwt_roles_claim: Annotated[
+        str,
+        typer.Option(
+            envvar="PODIUM_JWT_ROLES_CLAIM", help="Claim (or dotted path) holding the roles"
+        ),
+    ] = "roles",
     open_monitoring: Annotated[
         bool,
         typer.Option(
@@ -160,6 +179,8 @@ def server(
     """Serve the API on http://HOST:PORT."""
     from podium.server import serve
 
+    if jwt_jwks_url and not auth:
+        raise typer.BadParameter("external JWTs need --auth", param_hint="--jwt-jwks-url")
     if stale_updates not in {"reject", "ignore"}:
         raise typer.BadParameter("must be reject or ignore", param_hint="--stale-updates")
     if retention_mode.lower() not in {"delete", "archive"}:
@@ -177,6 +198,10 @@ def server(
         auth=auth,
         insecure=insecure,
         token_ttl=token_ttl,
+        jwt_jwks_url=jwt_jwks_url,
+        jwt_issuer=jwt_issuer,
+        jwt_audience=jwt_audience,
+        jwt_roles_claim=jwt_roles_claim,
         open_monitoring=open_monitoring,
         db_pool_size=db_pool_size,
         sweep_interval=sweep_interval,

@@ -32,6 +32,14 @@ class Settings:
     """Allow binding a non-loopback address with authentication off."""
     token_ttl: int = 3600
     """Seconds a token from `POST /api/token` stays valid (the SDKs renew after 45 minutes)."""
+    jwt_jwks_url: str | None = None
+    """Accept bearer JWTs of an external issuer whose keys are published here (with --auth)."""
+    jwt_issuer: str | None = None
+    """The `iss` those tokens must carry."""
+    jwt_audience: str | None = None
+    """The `aud` those tokens must include."""
+    jwt_roles_claim: str = "roles"
+    """The claim (or dotted path into nested claims) holding the caller's roles."""
     open_monitoring: bool = True
     """With authentication on, health and metrics endpoints still answer without a token."""
     db_pool_size: int = 20

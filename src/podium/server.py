@@ -9,12 +9,14 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
 from podium.api.app import create_app
+from podium.auth.jwks import ExternalIssuer, JwksVerifier
 from podium.config import Settings
 from podium.events.factory import MissingDependency, build_buses
 from podium.observability.events import LoggingObserver
@@ -87,6 +89,7 @@ def build_app(settings: Settings) -> FastAPI:
         buses=buses,
         retention=retention,
         token_ttl_s=settings.token_ttl,
+        external=external_issuer(settings),
     )
     app = create_app(svc, settings, metrics)
     app.router.lifespan_context = _lifespan(svc, settings, _listener(store))
@@ -173,6 +176,26 @@ async def _forever(name: str, run: Callable[[], Awaitable[None]]) -> None:
             log.exception("background loop crashed", extra={"action": "loop_crashed", "loop": name})
         await asyncio.sleep(delay)
         delay = min(delay * 2, _MAX_RESTART_S)
+
+
+def external_issuer(settings: Settings) -> JwksVerifier | None:
+    """The verifier of external bearer JWTs the settings ask for (`--jwt-*`), or None."""
+    if settings.jwt_jwks_url is None:
+        return None
+    if not settings.jwt_issuer or not settings.jwt_audience:
+        raise SystemExit("--jwt-jwks-url needs --jwt-issuer and --jwt-audience too")
+    issuer = ExternalIssuer(
+        settings.jwt_jwks_url, settings.jwt_issuer, settings.jwt_audience, settings.jwt_roles_claim
+    )
+    return JwksVerifier(issuer, _fetch_json)
+
+
+async def _fetch_json(url: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        answer = await client.get(url)
+        answer.raise_for_status()
+        found: dict[str, Any] = answer.json()
+        return found
 
 
 def refuse_insecure_bind(settings: Settings) -> None:

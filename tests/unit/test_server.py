@@ -1,12 +1,17 @@
-"""The server keeps every background loop running for its whole life."""
+"""The server keeps every background loop running for its whole life, and refuses settings
+that do not make sense together."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
+from typer.testing import CliRunner
 
 from podium import server
+from podium.cli import app
+from podium.config import Settings
+from podium.server import external_issuer
 
 
 def test_a_crashed_background_loop_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,3 +35,14 @@ def test_a_crashed_background_loop_starts_again(monkeypatch: pytest.MonkeyPatch)
 
     asyncio.run(asyncio.wait_for(scenario(), 5))
     assert starts == [0, 1, 2]
+
+
+def test_external_jwts_need_authentication_on_and_an_issuer_and_audience() -> None:
+    runner = CliRunner()
+    no_auth = runner.invoke(app, ["server", "--jwt-jwks-url", "http://idp.test/jwks"])
+    assert no_auth.exit_code != 0
+    assert "--auth" in no_auth.output
+    settings = Settings(auth=True, jwt_jwks_url="http://idp.test/jwks", jwt_issuer="http://idp/")
+    with pytest.raises(SystemExit, match="--jwt-audience"):
+        external_issuer(settings)
+    assert external_issuer(Settings(auth=True)) is None

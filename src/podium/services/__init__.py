@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from podium.auth.jwks import JwksVerifier
 from podium.events.bus import EventBuses
 from podium.services.audit import AuditService
 from podium.services.context import (
@@ -73,6 +74,7 @@ def build_services(
     buses: EventBuses | None = None,
     retention: RetentionPolicy | None = None,
     token_ttl_s: int = 3600,
+    external: JwksVerifier | None = None,
 ) -> Services:
     """Wire the use cases around one context (`buses`: where EVENT tasks and handlers go;
     `retention`: how long ended executions are kept, forever by default)."""
@@ -106,6 +108,6 @@ def build_services(
         event_processor=processor,
         runner=runner,
         retention=Retention(ctx, operations, retention or RetentionPolicy()),
-        security=SecurityService(ctx, token_ttl_s=token_ttl_s),
+        security=SecurityService(ctx, token_ttl_s=token_ttl_s, external=external),
         audit=AuditService(ctx),
     )

@@ -7,6 +7,7 @@ import secrets
 import time
 from collections import OrderedDict
 
+from podium.auth.jwks import JwksVerifier
 from podium.auth.keys import hash_secret, new_secret, verify_secret
 from podium.auth.limits import FailureLimiter
 from podium.auth.principals import ROLES, Principal
@@ -44,9 +45,17 @@ _GRANT_CACHE_S = 30.0  # a safety net: changes are announced to every node at on
 class SecurityService:
     """Creates applications and keys; issues and checks the cluster's tokens."""
 
-    def __init__(self, ctx: ServiceContext, *, token_ttl_s: int = 3600) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        *,
+        token_ttl_s: int = 3600,
+        external: JwksVerifier | None = None,
+    ) -> None:
         self.ctx = ctx
         self.token_ttl_s = token_ttl_s
+        self.external = external
+        """Verifies bearer JWTs of an external issuer (None: only this cluster's tokens)."""
         self.limiter = FailureLimiter()
         self._signer: TokenSigner | None = None
         self._verified: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
@@ -109,7 +118,7 @@ class SecurityService:
         known = self._verified.get(token)
         if known is None:
             try:
-                principal, _key_id, expires = (await self.signer()).verify(token, now_s)
+                principal, expires = await self._verify(token, now_s)
             except TokenExpired as exc:
                 raise Unauthenticated(str(exc), code="EXPIRED_TOKEN") from exc
             except TokenInvalid as exc:
@@ -120,6 +129,18 @@ class SecurityService:
             self._verified.pop(token, None)
             raise Unauthenticated("the token has expired", code="EXPIRED_TOKEN")
         return principal
+
+    async def _verify(self, token: str, now_s: int) -> tuple[Principal, int]:
+        """This cluster's token, else (when configured) the external issuer's."""
+        try:
+            principal, _key_id, expires = (await self.signer()).verify(token, now_s)
+        except TokenExpired:
+            raise
+        except TokenInvalid:
+            if self.external is None:
+                raise
+            return await self.external.verify(token, now_s)
+        return principal, expires
 
     async def signer(self) -> TokenSigner:
         """The cluster's token signer (its secret made by the first node that needed it)."""
