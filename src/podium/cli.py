@@ -9,6 +9,7 @@ import orjson
 import typer
 
 from podium import __version__
+from podium.auth.proxy import TrustedProxies
 from podium.config import DEFAULT_DB, Settings
 from podium.errors import PodiumError
 
@@ -81,6 +82,14 @@ def server(
             envvar="PODIUM_JWT_ROLES_CLAIM", help="Claim (or dotted path) holding the roles"
         ),
     ] = "roles",
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            envvar="PODIUM_TRUSTED_PROXY",
+            help="IP or CIDR of a reverse proxy whose X-User headers name the caller "
+            "(repeatable; needs --auth)",
+        ),
+    ] = None,
     open_monitoring: Annotated[
         bool,
         typer.Option(
@@ -181,6 +190,13 @@ def server(
 
     if jwt_jwks_url and not auth:
         raise typer.BadParameter("external JWTs need --auth", param_hint="--jwt-jwks-url")
+    if trusted_proxy and not auth:
+        raise typer.BadParameter("proxy identity needs --auth", param_hint="--trusted-proxy")
+    proxies = tuple(p for value in trusted_proxy or () for p in _csv(value))
+    try:
+        TrustedProxies(proxies)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--trusted-proxy") from exc
     if stale_updates not in {"reject", "ignore"}:
         raise typer.BadParameter("must be reject or ignore", param_hint="--stale-updates")
     if retention_mode.lower() not in {"delete", "archive"}:
@@ -202,6 +218,7 @@ def server(
         jwt_issuer=jwt_issuer,
         jwt_audience=jwt_audience,
         jwt_roles_claim=jwt_roles_claim,
+        trusted_proxy=proxies or None,
         open_monitoring=open_monitoring,
         db_pool_size=db_pool_size,
         sweep_interval=sweep_interval,

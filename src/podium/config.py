@@ -40,6 +40,9 @@ class Settings:
     """The `aud` those tokens must include."""
     jwt_roles_claim: str = "roles"
     """The claim (or dotted path into nested claims) holding the caller's roles."""
+    trusted_proxy: tuple[str, ...] = ()
+    """Addresses (IPs or CIDRs) of reverse proxies whose identity headers (`X-User`,
+    `X-User-Email`, `X-User-Roles`) name the caller; from any other address they are dropped."""
     open_monitoring: bool = True
     """With authentication on, health and metrics endpoints still answer without a token."""
     db_pool_size: int = 20

@@ -46,3 +46,13 @@ def test_external_jwts_need_authentication_on_and_an_issuer_and_audience() -> No
     with pytest.raises(SystemExit, match="--jwt-audience"):
         external_issuer(settings)
     assert external_issuer(Settings(auth=True)) is None
+
+
+def test_a_trusted_proxy_needs_authentication_on_and_a_real_address() -> None:
+    runner = CliRunner()
+    no_auth = runner.invoke(app, ["server", "--trusted-proxy", "10.0.0.0/8"])
+    assert no_auth.exit_code != 0
+    assert "--auth" in no_auth.output
+    malformed = runner.invoke(app, ["server", "--auth", "--trusted-proxy", "oathkeeper"])
+    assert malformed.exit_code != 0
+    assert "oathkeeper" in malformed.output

@@ -24,6 +24,7 @@ from podium.api.routes import (
     tasks,
     workflows,
 )
+from podium.auth.proxy import TrustedProxies
 from podium.config import Settings
 from podium.observability.metrics import PrometheusObserver
 from podium.services import Services
@@ -63,6 +64,7 @@ def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -
             AuthMiddleware,
             security=svc.security,
             open_paths=open_paths(open_monitoring=settings.open_monitoring),
+            proxies=TrustedProxies(settings.trusted_proxy),
         )
     # Outermost (added last): refused attempts are recorded too.
     app.add_middleware(AuditMiddleware, audit=svc.audit)

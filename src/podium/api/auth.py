@@ -14,6 +14,7 @@ from typing import Any
 
 from podium.api.errors import error_body
 from podium.auth.principals import Principal
+from podium.auth.proxy import TrustedProxies, without_identity
 from podium.errors import Unauthenticated
 from podium.services.security import SecurityService
 
@@ -37,26 +38,44 @@ def principal_of(scope: Scope) -> Principal | None:
 
 class AuthMiddleware:
     def __init__(
-        self, app: ASGIApp, security: SecurityService, *, open_paths: frozenset[str]
+        self,
+        app: ASGIApp,
+        security: SecurityService,
+        *,
+        open_paths: frozenset[str],
+        proxies: TrustedProxies | None = None,
     ) -> None:
         self.app = app
         self.security = security
         self.open_paths = open_paths
+        self.proxies = proxies or TrustedProxies(())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self._open(scope):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _token(scope)
+        client = scope.get("client")
+        proxied = None
+        if self.proxies.trusts(str(client[0]) if client else None):
+            proxied = self.proxies.principal(scope["headers"])
+        else:
+            scope["headers"] = without_identity(scope["headers"])
+        if proxied is None and self._open(scope):
+            await self.app(scope, receive, send)
+            return
         try:
-            if token is None:
-                raise Unauthenticated("A token is required: X-Authorization or Bearer")
-            principal = await self.security.authenticate(token)
+            principal = proxied or await self._from_token(scope)
         except Unauthenticated as exc:
             await _refuse(send, exc)
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+    async def _from_token(self, scope: Scope) -> Principal:
+        token = _token(scope)
+        if token is None:
+            raise Unauthenticated("A token is required: X-Authorization or Bearer")
+        return await self.security.authenticate(token)
 
     def _open(self, scope: Scope) -> bool:
         path: str = scope["path"]

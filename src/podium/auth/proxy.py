@@ -1,0 +1,56 @@
+"""Identity set by a trusted reverse proxy (Oathkeeper's `header` mutator and the like).
+
+Behind Oathkeeper, the proxy authenticates the caller (a Kratos session cookie, say) and passes
+who it is in headers. Podium believes those headers only from the proxy's own addresses; from
+anywhere else they are removed before any other code sees them, so a client cannot name itself.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+
+from podium.auth.principals import ROLES, Principal
+
+__all__ = ["IDENTITY_HEADERS", "TrustedProxies", "without_identity"]
+
+USER, EMAIL, ROLES_HEADER = b"x-user", b"x-user-email", b"x-user-roles"
+IDENTITY_HEADERS = frozenset({USER, EMAIL, ROLES_HEADER})
+_MAX_HEADER = 1024
+
+Headers = list[tuple[bytes, bytes]]
+
+
+class TrustedProxies:
+    def __init__(self, networks: Sequence[str]) -> None:
+        """`networks`: IPs or CIDRs; ValueError names the first malformed one."""
+        self.networks = [ipaddress.ip_network(n.strip(), strict=False) for n in networks]
+
+    def trusts(self, address: str | None) -> bool:
+        if not self.networks or not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def principal(self, headers: Iterable[tuple[bytes, bytes]]) -> Principal | None:
+        """The caller the proxy names, or None when it names nobody."""
+        found = {name: value for name, value in headers if name in IDENTITY_HEADERS}
+        subject = _text(found.get(USER))
+        if not subject:
+            return None
+        roles = frozenset(_text(found.get(ROLES_HEADER)).replace(",", " ").split()) & ROLES
+        return Principal(subject, _text(found.get(EMAIL)) or subject, roles)
+
+
+def without_identity(headers: Headers) -> Headers:
+    """The headers minus every identity header (for requests not from a trusted proxy)."""
+    return [(name, value) for name, value in headers if name not in IDENTITY_HEADERS]
+
+
+def _text(raw: bytes | None) -> str:
+    if raw is None or len(raw) > _MAX_HEADER:
+        return ""
+    return raw.decode("latin-1").strip()
