@@ -254,3 +254,24 @@ def register_one_step(client: TestClient, headers: dict[str, str]) -> None:
     }
     answer = client.post("/api/metadata/workflow", json=definition, headers=headers)
     assert answer.status_code == 200, answer.text
+
+
+def test_a_worker_reports_results_only_for_task_types_it_holds_execute_on(
+    client: TestClient,
+) -> None:
+    admin = {"X-Authorization": token(client, *new_key(client, "ADMIN"))}
+    register_one_step(client, admin)
+    workflow_id = client.post("/api/workflow/granted_work", json={}, headers=admin).text
+    [task] = client.get(
+        "/api/tasks/poll/batch/paid_work", headers=admin, params={"timeout": 1}
+    ).json()
+    result = {"workflowInstanceId": workflow_id, "taskId": task["taskId"], "status": "COMPLETED"}
+    _app, worker_token = app_and_token(client, "WORKER")  # no grant on paid_work
+    worker = {"X-Authorization": worker_token}
+    for path in ("/api/tasks", "/api/tasks/update-v2"):
+        refused = client.post(path, json=result, headers=worker)
+        assert refused.status_code == 403, refused.text
+    state = client.get(f"/api/workflow/{workflow_id}", headers=admin).json()
+    assert [t["status"] for t in state["tasks"]] == ["IN_PROGRESS"]  # nothing changed
+    unrestricted = {"X-Authorization": app_and_token(client, "UNRESTRICTED_WORKER")[1]}
+    assert client.post("/api/tasks", json=result, headers=unrestricted).status_code == 200

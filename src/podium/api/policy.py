@@ -15,7 +15,7 @@ from podium.api.auth import principal_of
 from podium.auth.policy import Permission, allowed
 from podium.errors import Forbidden, Unauthenticated
 
-__all__ = ["ROUTE_POLICY", "authorize", "guarded", "open_paths"]
+__all__ = ["ROUTE_POLICY", "authorize", "guarded", "open_paths", "worker_task_types"]
 
 P = Permission
 _MONITORING_PATHS = (
@@ -197,6 +197,15 @@ async def check(request: Request, route_path: str) -> None:
         security = request.app.state.services.security
         if not await security.may_execute(principal, task_type):
             raise Forbidden(f"{principal.id} has no EXECUTE permission on task {task_type}")
+
+
+async def worker_task_types(request: Request) -> frozenset[str] | None:
+    """The task types the caller may report results for (None: every type, or auth off)."""
+    principal = principal_of(request.scope)
+    if not request.app.state.settings.auth or principal is None:
+        return None
+    types: frozenset[str] | None = await request.app.state.services.security.executable(principal)
+    return types
 
 
 async def authorize(request: Request) -> None:

@@ -193,14 +193,19 @@ class SecurityService:
         """Whether the principal may work on tasks of this type: ADMIN and
         UNRESTRICTED_WORKER on all, others with EXECUTE on the TASK_DEF (granted to it, or to
         one of its roles)."""
+        types = await self.executable(principal)
+        return types is None or task_type in types
+
+    async def executable(self, principal: Principal) -> frozenset[str] | None:
+        """The task types the principal may work on; None: every type."""
         if principal.roles & _UNRESTRICTED:
-            return True
+            return None
         now = time.monotonic()
         cached = self._executable.get(principal.id)
         if cached is None or cached[0] < now:
             cached = (now + _GRANT_CACHE_S, await self._executable_types(principal))
             self._executable[principal.id] = cached
-        return task_type in cached[1]
+        return cached[1]
 
     async def _executable_types(self, principal: Principal) -> frozenset[str]:
         subjects = [("USER", principal.id), *(("ROLE", role) for role in principal.roles)]

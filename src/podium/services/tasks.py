@@ -8,7 +8,14 @@ import time
 from podium.engine.domains import queue_name
 from podium.engine.taskdefs import is_worker_type, task_def_of
 from podium.engine.timeouts import next_check_at
-from podium.errors import BadRequest, Conflict, NotFound, ValidationFailed, Violation
+from podium.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    Violation,
+)
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
 from podium.model.requests import TaskResult
 from podium.model.statuses import TaskStatus
@@ -159,9 +166,15 @@ class TaskService:
 
     # -- updates -----------------------------------------------------------------------------
     async def update(
-        self, result: TaskResult, *, then_poll: bool = False
+        self,
+        result: TaskResult,
+        *,
+        then_poll: bool = False,
+        only_types: frozenset[str] | None = None,
     ) -> tuple[Task, Task | None]:
         """Apply a worker's result and decide; with `then_poll` claim its next task too.
+        `only_types`: the task types the caller may work on (None: all); another type's task
+        is refused (403) and nothing changes.
 
         A result for an attempt that is no longer live changes nothing. It is recorded in the
         history and counted, then refused with a Conflict (409) — or, with the Conductor-
@@ -179,6 +192,8 @@ class TaskService:
             task = _checked_task(attempt, result)
             if wf is None:
                 raise NotFound(f"No such workflow found by id: {task.workflowInstanceId}")
+            if only_types is not None and task.taskType not in only_types:
+                raise Forbidden(f"No EXECUTE permission on task {task.taskType}")
             refusal = _refusal(task, wf)
             if refusal is not None and _is_resend(task, result):
                 # The worker resends the result this attempt already ended with (its first

@@ -6,6 +6,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from starlette.routing import Route
 
+from podium.api.policy import worker_task_types
 from podium.api.routes.workflows import search_request
 from podium.api.wire import (
     json_body,
@@ -68,14 +69,16 @@ async def _result(request: Request) -> TaskResult:
 @router.post("", summary="Update a task (returns its id as text)")
 async def update(request: Request) -> Response:
     result = await _result(request)
-    task, _ = await services(request).tasks.update(result)
+    only = await worker_task_types(request)
+    task, _ = await services(request).tasks.update(result, only_types=only)
     return text_response(task.taskId)
 
 
 @router.post("/update-v2", summary="Update a task, then claim the next one of its type")
 async def update_v2(request: Request) -> Response:
     result = await _result(request)
-    _, upcoming = await services(request).tasks.update(result, then_poll=True)
+    only = await worker_task_types(request)
+    _, upcoming = await services(request).tasks.update(result, then_poll=True, only_types=only)
     return _task_response(upcoming.to_json()) if upcoming else Response(status_code=204)
 
 
