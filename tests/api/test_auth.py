@@ -31,14 +31,20 @@ def security(client: TestClient) -> SecurityService:
     return svc
 
 
-def new_key(client: TestClient, *roles: str) -> tuple[str, str]:
-    """(key id, secret) of a new application with `roles`."""
+def new_app(client: TestClient, *roles: str, name: str = "billing") -> tuple[str, str, str]:
+    """(application id, key id, secret) of a new application with `roles`."""
     svc = security(client)
-    create = functools.partial(svc.create_application, "billing", list(roles), actor="test")
+    create = functools.partial(svc.create_application, name, list(roles), actor="test")
     assert client.portal is not None
     app = client.portal.call(create)
     key = client.portal.call(svc.create_access_key, app["id"])
-    return key["id"], key["secret"]
+    return app["id"], key["id"], key["secret"]
+
+
+def new_key(client: TestClient, *roles: str) -> tuple[str, str]:
+    """(key id, secret) of a new application with `roles`."""
+    _app_id, key_id, secret = new_app(client, *roles)
+    return key_id, secret
 
 
 def token(client: TestClient, key_id: str, secret: str) -> str:
@@ -157,13 +163,10 @@ def test_with_authentication_off_the_token_endpoint_does_not_exist(database: str
         assert c.get("/api/metadata/taskdefs").status_code == 200
 
 
-def app_and_token(client: TestClient, role: str) -> tuple[str, str]:
+def app_and_token(client: TestClient, role: str, name: str = "w") -> tuple[str, str]:
     """(application id, token) of a new application with one role."""
-    svc = security(client)
-    assert client.portal is not None
-    app = client.portal.call(functools.partial(svc.create_application, "w", [role], actor="t"))
-    key = client.portal.call(svc.create_access_key, app["id"])
-    return app["id"], token(client, key["id"], key["secret"])
+    app_id, key_id, secret = new_app(client, role, name=name)
+    return app_id, token(client, key_id, secret)
 
 
 def test_a_worker_polls_only_task_types_it_holds_execute_on(client: TestClient) -> None:

@@ -3,7 +3,6 @@ expected allow or deny. A route without an entry in the policy table fails here.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 
@@ -17,6 +16,7 @@ from podium.auth.policy import Permission
 from podium.auth.principals import ROLES
 from podium.config import Settings
 from podium.server import build_app
+from tests.api.test_auth import app_and_token
 
 ANONYMOUS = "anonymous"
 GRANTED = "WORKER with EXECUTE on x"  # a WORKER application granted task type "x"
@@ -42,18 +42,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 def tokens(client: TestClient) -> dict[str, str]:
     """A token per role, of an application holding only that role; and of a WORKER
     application granted EXECUTE on task type "x"."""
-    security = client.app.state.services.security  # type: ignore[attr-defined]
-    assert client.portal is not None
-
-    def token(name: str, role: str) -> tuple[str, str]:
-        create = functools.partial(security.create_application, name, [role], actor="t")
-        app = client.portal.call(create)  # type: ignore[union-attr]
-        key = client.portal.call(security.create_access_key, app["id"])  # type: ignore[union-attr]
-        answer = client.post("/api/token", json={"keyId": key["id"], "keySecret": key["secret"]})
-        return app["id"], answer.json()["token"]
-
-    out = {role: token(role.lower(), role)[1] for role in sorted(ROLES)}
-    granted_id, out[GRANTED] = token("granted", "WORKER")
+    out = {role: app_and_token(client, role, role.lower())[1] for role in sorted(ROLES)}
+    granted_id, out[GRANTED] = app_and_token(client, "WORKER", "granted")
     grant = {
         "subject": {"type": "USER", "id": f"app:{granted_id}"},
         "target": {"type": "TASK_DEF", "id": "x"},

@@ -9,9 +9,11 @@ from __future__ import annotations
 import orjson
 
 from podium.model.executions import HistoryEvent, Task, Workflow
+from podium.store import AuditRecord
 
 __all__ = [
     "WORKFLOW_ROW_COLUMNS",
+    "audit_row",
     "history_row",
     "load_task",
     "load_workflow",
@@ -98,6 +100,11 @@ def history_row(e: HistoryEvent) -> tuple[object, ...]:
         e.to_status,
         e.reason,
     )
+
+
+def audit_row(r: AuditRecord) -> tuple[object, ...]:
+    """at, principal, address, method, path, resource, status, node (`seq` is the store's)."""
+    return (r.at, r.principal, r.address, r.method, r.path, r.resource, r.status, r.node)
 
 
 def load_task(body: bytes) -> Task:

@@ -99,8 +99,12 @@ def test_every_change_of_an_awaited_execution_is_announced(announced: Announced)
                 StartWorkflowRequest(name="two_steps"), wait_until=[], wait_seconds=5
             )
         )
-        while not announced:
-            await asyncio.sleep(0.001)
+
+        async def started() -> None:
+            while not announced:
+                await asyncio.sleep(0.001)
+
+        await asyncio.wait_for(started(), 5)
         [start] = announced
         [key] = start - {"step"}
         assert key.startswith("wf:")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from podium.store import MAX_TOTAL_HITS, AuditQuery, AuditRecord, Page
 from podium.store.postgres.base import PgBase
+from podium.store.rows import audit_row
 from podium.store.sql_search import AUDIT_COLUMNS, audit_where, count_sql, total_from_page
 
 __all__ = ["AuditMixin"]
@@ -20,10 +21,7 @@ class AuditMixin(PgBase):
         await self._many(
             "INSERT INTO audit_log (at, principal, address, method, path, resource, status, node)"
             " VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
-            [
-                (r.at, r.principal, r.address, r.method, r.path, r.resource, r.status, r.node)
-                for r in records
-            ],
+            [audit_row(r) for r in records],
         )
 
     async def audit_records(self, query: AuditQuery) -> Page[AuditRecord]:

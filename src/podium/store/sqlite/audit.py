@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from podium.store import MAX_TOTAL_HITS, AuditQuery, AuditRecord, Page
+from podium.store.rows import audit_row
 from podium.store.sql_search import AUDIT_COLUMNS, audit_where, count_sql, total_from_page
 
 __all__ = ["AuditMixin"]
@@ -22,10 +23,7 @@ class AuditMixin:
         self.conn.executemany(
             "INSERT INTO audit_log (at, principal, address, method, path, resource, status, node)"
             " VALUES (?,?,?,?,?,?,?,?)",
-            [
-                (r.at, r.principal, r.address, r.method, r.path, r.resource, r.status, r.node)
-                for r in records
-            ],
+            [audit_row(r) for r in records],
         )
 
     async def audit_records(self, query: AuditQuery) -> Page[AuditRecord]:
