@@ -8,9 +8,9 @@ and they are the hot path. Token requests change nothing and are not recorded ei
 from __future__ import annotations
 
 import logging
-import re
 
 from podium.api.auth import ASGIApp, Message, Receive, Scope, Send, principal_of
+from podium.api.policy import UNAUDITED
 from podium.services.audit import AuditService
 from podium.services.request_audit import RequestAudit, current_audit
 
@@ -19,7 +19,6 @@ __all__ = ["AuditMiddleware"]
 log = logging.getLogger("podium.api")
 
 _CHANGING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
-_NOT_AUDITED = re.compile(r"^/api/(token|tasks|tasks/update-v2|tasks/[^/]+/(ack|log))/?$")
 # What a request acted on, named by its path parameters (the first one found).
 _RESOURCE_OF = (
     ("workflow_id", "workflow:{}"),
@@ -39,7 +38,7 @@ class AuditMiddleware:
         if (
             scope["type"] != "http"
             or scope["method"] not in _CHANGING
-            or _NOT_AUDITED.match(scope["path"])
+            or UNAUDITED.match(f"{scope['method']} {scope['path']}")
         ):
             await self.app(scope, receive, send)
             return

@@ -6,6 +6,7 @@ authorization matrix test fails, so a new endpoint cannot ship unguarded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request
@@ -15,7 +16,14 @@ from podium.api.auth import principal_of
 from podium.auth.policy import Permission, allowed
 from podium.errors import Forbidden, Unauthenticated
 
-__all__ = ["ROUTE_POLICY", "authorize", "guarded", "open_paths", "worker_task_types"]
+__all__ = [
+    "ROUTE_POLICY",
+    "UNAUDITED",
+    "authorize",
+    "guarded",
+    "open_paths",
+    "worker_task_types",
+]
 
 P = Permission
 _MONITORING_PATHS = (
@@ -163,6 +171,24 @@ def _table() -> dict[tuple[str, str], Permission]:
 
 ROUTE_POLICY = _table()
 """(method, route path) -> the permission it needs."""
+
+
+def _route_regex(template: str) -> str:
+    """A route path as a regular expression: each `{parameter}` is one path segment."""
+    return "[^/]+".join(re.escape(part) for part in re.split(r"\{\w+\}", template))
+
+
+UNAUDITED = re.compile(
+    "^(?:"
+    + "|".join(
+        f"{method} {_route_regex(path)}"
+        for (method, path), permission in ROUTE_POLICY.items()
+        if permission in (Permission.TASK_WORK, Permission.OPEN)
+    )
+    + ")$"
+)
+"""`METHOD path` of the worker protocol (the execution history records each call) and of the
+open endpoints (the token request changes nothing): the audit log leaves them out."""
 
 
 def open_paths(*, open_monitoring: bool) -> frozenset[str]:
