@@ -97,6 +97,46 @@ def server(
             help="With --auth, health and metrics still answer without a token",
         ),
     ] = True,
+    oidc_issuer: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PODIUM_OIDC_ISSUER",
+            help="OpenID Connect issuer people sign in to the UI with (needs --auth)",
+        ),
+    ] = None,
+    oidc_client_id: Annotated[
+        str | None,
+        typer.Option(envvar="PODIUM_OIDC_CLIENT_ID", help="This server's client id there"),
+    ] = None,
+    oidc_client_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PODIUM_OIDC_CLIENT_SECRET",
+            help="Its client secret (prefer the variable: flags show in process lists)",
+            show_default=False,
+        ),
+    ] = None,
+    oidc_scopes: Annotated[
+        str, typer.Option(envvar="PODIUM_OIDC_SCOPES", help="Scopes the sign-in asks for")
+    ] = "openid email profile",
+    oidc_roles_claim: Annotated[
+        str,
+        typer.Option(envvar="PODIUM_OIDC_ROLES_CLAIM", help="ID token claim holding the roles"),
+    ] = "roles",
+    oidc_groups_claim: Annotated[
+        str,
+        typer.Option(envvar="PODIUM_OIDC_GROUPS_CLAIM", help="ID token claim holding the groups"),
+    ] = "groups",
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PODIUM_PUBLIC_URL",
+            help="Address people reach this server at, e.g. https://podium.example.com",
+        ),
+    ] = None,
+    session_ttl: Annotated[
+        int, typer.Option(envvar="PODIUM_SESSION_TTL", min=60, help="Seconds a UI session lasts")
+    ] = 8 * 3600,
     db_pool_size: Annotated[
         int,
         typer.Option(
@@ -192,6 +232,12 @@ def server(
         raise typer.BadParameter("external JWTs need --auth", param_hint="--jwt-jwks-url")
     if trusted_proxy and not auth:
         raise typer.BadParameter("proxy identity needs --auth", param_hint="--trusted-proxy")
+    if oidc_issuer and not auth:
+        raise typer.BadParameter("UI sign-in needs --auth", param_hint="--oidc-issuer")
+    if oidc_issuer and not (oidc_client_id and oidc_client_secret):
+        raise typer.BadParameter(
+            "needs --oidc-client-id and PODIUM_OIDC_CLIENT_SECRET", param_hint="--oidc-issuer"
+        )
     proxies = tuple(p for value in trusted_proxy or () for p in _csv(value))
     try:
         TrustedProxies(proxies)
@@ -220,6 +266,14 @@ def server(
         jwt_roles_claim=jwt_roles_claim,
         trusted_proxy=proxies or None,
         open_monitoring=open_monitoring,
+        oidc_issuer=oidc_issuer,
+        oidc_client_id=oidc_client_id,
+        oidc_client_secret=oidc_client_secret,
+        oidc_scopes=oidc_scopes,
+        oidc_roles_claim=oidc_roles_claim,
+        oidc_groups_claim=oidc_groups_claim,
+        public_url=public_url.rstrip("/") if public_url else None,
+        session_ttl=session_ttl,
         db_pool_size=db_pool_size,
         sweep_interval=sweep_interval,
         retention_days=retention_days,

@@ -45,6 +45,22 @@ class Settings:
     `X-User-Email`, `X-User-Roles`) name the caller; from any other address they are dropped."""
     open_monitoring: bool = True
     """With authentication on, health and metrics endpoints still answer without a token."""
+    oidc_issuer: str | None = None
+    """People sign in to the UI with this OpenID Connect issuer (with --auth)."""
+    oidc_client_id: str | None = None
+    """This server's client id at the issuer (also the ID tokens' audience)."""
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    """Its client secret (set it through `PODIUM_OIDC_CLIENT_SECRET`; never logged)."""
+    oidc_scopes: str = "openid email profile"
+    oidc_roles_claim: str = "roles"
+    """The ID token claim (or dotted path) holding the person's roles."""
+    oidc_groups_claim: str = "groups"
+    """The ID token claim (or dotted path) holding the person's groups."""
+    public_url: str | None = None
+    """The address people reach this server at (`https://podium.example.com`): the sign-in's
+    redirect address, and `https` there marks the UI's cookies Secure."""
+    session_ttl: int = 8 * 3600
+    """Seconds a UI session lasts before the person signs in again."""
     db_pool_size: int = 20
     """Most PostgreSQL connections one node opens (a transaction holds one while it runs)."""
     sweep_interval: float = 1.0
@@ -89,6 +105,7 @@ class Settings:
         """The settings safe to log: credentials in the database URL are masked."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "conductor_env"}
         out["db"] = _mask_url(self.db)
+        out["oidc_client_secret"] = "***" if self.oidc_client_secret else None
         for name in ("amqp_url", "nats_url"):
             value = out[name]
             out[name] = _mask_url(value) if isinstance(value, str) else value

@@ -6,7 +6,7 @@ import asyncio
 import io
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from podium.api.app import create_app
 from podium.auth.jwks import ExternalIssuer, JwksVerifier
+from podium.auth.oidc import OidcClient, OidcProvider
 from podium.config import Settings
 from podium.events.factory import MissingDependency, build_buses
 from podium.observability.events import LoggingObserver
@@ -91,7 +92,7 @@ def build_app(settings: Settings) -> FastAPI:
         token_ttl_s=settings.token_ttl,
         external=external_issuer(settings),
     )
-    app = create_app(svc, settings, metrics)
+    app = create_app(svc, settings, metrics, oidc_client(settings))
     app.router.lifespan_context = _lifespan(svc, settings, _listener(store))
     return app
 
@@ -188,6 +189,33 @@ def external_issuer(settings: Settings) -> JwksVerifier | None:
         settings.jwt_jwks_url, settings.jwt_issuer, settings.jwt_audience, settings.jwt_roles_claim
     )
     return JwksVerifier(issuer, _fetch_json)
+
+
+def oidc_client(settings: Settings) -> OidcClient | None:
+    """The identity provider people sign in to the UI with (`--oidc-*`), or None."""
+    if settings.oidc_issuer is None:
+        return None
+    if not settings.oidc_client_id or not settings.oidc_client_secret:
+        raise SystemExit("--oidc-issuer needs --oidc-client-id and PODIUM_OIDC_CLIENT_SECRET")
+    provider = OidcProvider(
+        settings.oidc_issuer,
+        settings.oidc_client_id,
+        settings.oidc_client_secret,
+        scopes=settings.oidc_scopes,
+        roles_claim=settings.oidc_roles_claim,
+        groups_claim=settings.oidc_groups_claim,
+    )
+    return OidcClient(provider, _fetch_json, _post_form)
+
+
+async def _post_form(
+    url: str, form: Mapping[str, str], credentials: tuple[str, str]
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        answer = await client.post(url, data=dict(form), auth=credentials)
+        answer.raise_for_status()
+        found: dict[str, Any] = answer.json()
+        return found
 
 
 async def _fetch_json(url: str) -> dict[str, Any]:

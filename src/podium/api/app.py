@@ -24,16 +24,24 @@ from podium.api.routes import (
     tasks,
     workflows,
 )
+from podium.auth.oidc import OidcClient
 from podium.auth.proxy import TrustedProxies
 from podium.config import Settings
 from podium.observability.metrics import PrometheusObserver
 from podium.services import Services
+from podium.ui import app as ui
 
 __all__ = ["ROUTER_MODULES", "create_app", "hot_routes"]
 
 
-def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -> FastAPI:
-    """Build the ASGI app; lifecycle (store, loops) belongs to the caller."""
+def create_app(
+    svc: Services,
+    settings: Settings,
+    metrics: PrometheusObserver,
+    oidc: OidcClient | None = None,
+) -> FastAPI:
+    """Build the ASGI app; lifecycle (store, loops) belongs to the caller. `oidc`: the
+    identity provider people sign in to the UI with (None: not configured)."""
     app = FastAPI(
         title="Podium",
         version=__version__,
@@ -45,6 +53,7 @@ def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -
     app.state.services = svc
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.oidc = oidc
     install_error_handlers(app)
     for module in ROUTER_MODULES:
         app.include_router(module.router, dependencies=[Depends(authorize)])
@@ -71,7 +80,7 @@ def create_app(svc: Services, settings: Settings, metrics: PrometheusObserver) -
     return app
 
 
-ROUTER_MODULES = (auth, audit, bulk, workflows, metadata, tasks, queue, events, system)
+ROUTER_MODULES = (auth, audit, bulk, workflows, metadata, tasks, queue, events, system, ui)
 """Every module's router, in matching order (bulk before workflows: `/api/workflow/bulk/x`
 must not be read as a workflow id)."""
 

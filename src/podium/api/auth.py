@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import cookie_parser
 
 from podium.api.errors import error_body
-from podium.auth.principals import Principal
+from podium.auth.principals import Principal, principal_of
 from podium.auth.proxy import TrustedProxies, without_identity
-from podium.errors import Unauthenticated
+from podium.auth.sessions import SESSION_COOKIES
+from podium.errors import Forbidden, Unauthenticated
 from podium.services.security import SecurityService
 
 __all__ = ["AuthMiddleware", "principal_of"]
@@ -28,12 +32,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # The viewer's static files (the API description's routes are in the policy table).
 _STATIC_PREFIX = "/swagger-ui-static/"
-
-
-def principal_of(scope: Scope) -> Principal | None:
-    """Who the request acts as (None when authentication is off)."""
-    principal = scope.get("state", {}).get("principal")
-    return principal if isinstance(principal, Principal) else None
+_UI_PREFIX = "/ui/"
+_UI_LOGIN = "/ui/login"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class AuthMiddleware:
@@ -64,12 +65,39 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            principal = proxied or await self._from_token(scope)
+            principal = proxied or await self._from_credentials(scope)
         except Unauthenticated as exc:
-            await _refuse(send, exc)
+            if _is_page(scope):  # a person's browser: off to sign in, then back here
+                await _to_sign_in(scope, send)
+            else:
+                await _refuse(send, exc)
+            return
+        except Forbidden as exc:
+            await _refuse(send, exc, status=403)
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+    async def _from_credentials(self, scope: Scope) -> Principal:
+        """A token if the request carries one, else the UI's session cookie."""
+        if _token(scope) is None:
+            cookie = _session_cookie(scope)
+            if cookie is not None:
+                return await self._from_session(scope, cookie)
+        return await self._from_token(scope)
+
+    async def _from_session(self, scope: Scope, cookie: str) -> Principal:
+        session = await self.security.session(cookie)
+        scope.setdefault("state", {})["session"] = session
+        # A cookie travels with requests other sites make the browser send: a state-changing
+        # call must prove it comes from our own page. UI forms carry the token in a field
+        # their route checks; scripts send it in a header, checked here.
+        unsafe = scope["method"] not in _SAFE_METHODS
+        if unsafe and not scope["path"].startswith(_UI_PREFIX):
+            codec = await self.security.sessions()
+            if not codec.csrf_ok(session.sid, _header(scope, b"x-csrf-token")):
+                raise Forbidden("A request made with the session cookie needs X-CSRF-Token")
+        return session.principal
 
     async def _from_token(self, scope: Scope) -> Principal:
         token = _token(scope)
@@ -80,6 +108,36 @@ class AuthMiddleware:
     def _open(self, scope: Scope) -> bool:
         path: str = scope["path"]
         return path in self.open_paths or path.startswith(_STATIC_PREFIX)
+
+
+def _header(scope: Scope, wanted: bytes) -> str | None:
+    for name, value in scope["headers"]:
+        if name == wanted:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _session_cookie(scope: Scope) -> str | None:
+    raw = _header(scope, b"cookie")
+    if raw is None:
+        return None
+    cookies = cookie_parser(raw)
+    return next((cookies[n] for n in SESSION_COOKIES if cookies.get(n)), None)
+
+
+def _is_page(scope: Scope) -> bool:
+    """A browser asking for a UI page (rather than a program calling the API)."""
+    path: str = scope["path"]
+    return scope["method"] == "GET" and (path == "/" or path.startswith(_UI_PREFIX))
+
+
+async def _to_sign_in(scope: Scope, send: Send) -> None:
+    query = scope.get("query_string", b"").decode("latin-1")
+    here = scope["path"] + (f"?{query}" if query else "")
+    location = f"{_UI_LOGIN}?next={quote(here, safe='')}".encode("latin-1")
+    headers = [(b"location", location), (b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": 303, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _token(scope: Scope) -> str | None:
@@ -94,12 +152,14 @@ def _token(scope: Scope) -> str | None:
     return bearer
 
 
-async def _refuse(send: Send, exc: Unauthenticated) -> None:
-    body = error_body(401, exc.message, error=exc.code)
+async def _refuse(send: Send, exc: Unauthenticated | Forbidden, status: int = 401) -> None:
+    extra = {"error": exc.code} if isinstance(exc, Unauthenticated) else {}
+    body = error_body(status, exc.message, **extra)
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        (b"www-authenticate", b'Bearer error="invalid_token"'),
     ]
-    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    if status == 401:
+        headers.append((b"www-authenticate", b'Bearer error="invalid_token"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

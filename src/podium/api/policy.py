@@ -46,6 +46,10 @@ def _table() -> dict[tuple[str, str], Permission]:
 
     put(P.OPEN, "POST /api/token", "GET /swagger-ui", "GET /swagger-ui/index.html")
     put(P.OPEN, "GET /api-docs", "GET /v3/api-docs")
+    # The UI's way in and out (the sign-out form checks its own CSRF token).
+    put(P.OPEN, "GET /", "GET /ui/login", "GET /ui/auth/callback", "GET /ui/signed-out")
+    put(P.OPEN, "POST /ui/logout")
+    put(P.ANY, "GET /ui/")
     put(P.MONITORING, *(f"GET {path}" for path in _MONITORING_PATHS))
     put(P.ANY, "GET /api/token/userInfo", "GET /api/version")
     put(

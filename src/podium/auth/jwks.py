@@ -23,7 +23,7 @@ from joserfc.jwk import KeySet
 from podium.auth.principals import ROLES, Principal
 from podium.auth.tokens import LEEWAY_S, TokenExpired, TokenInvalid
 
-__all__ = ["ASYMMETRIC", "ExternalIssuer", "JwksVerifier"]
+__all__ = ["ASYMMETRIC", "ExternalIssuer", "JwksVerifier", "principal_from"]
 
 ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]
 
@@ -52,18 +52,20 @@ class JwksVerifier:
 
     async def verify(self, token: str, now_s: int) -> tuple[Principal, int]:
         """The principal and expiry (epoch s) of a valid token from the issuer."""
+        claims = await self.claims(token, now_s)
+        return principal_from(claims, self.issuer.roles_claim), claims["exp"]
+
+    async def claims(self, token: str, now_s: int) -> dict[str, Any]:
+        """The claims of a valid token from the issuer (signature, iss, aud, sub, exp, nbf
+        checked); TokenInvalid or TokenExpired otherwise."""
         kid = _header_kid(token)
         keys = await self._keys_with(kid)
         try:
             claims = jwt.decode(token, keys, algorithms=ASYMMETRIC).claims
         except (JoseError, ValueError, TypeError) as exc:
             raise TokenInvalid("the token is not valid") from exc
-        expires = self._check(claims, now_s)
-        subject = claims["sub"]
-        names = (claims.get(k) for k in ("email", "preferred_username", "name"))
-        name = next((n for n in names if isinstance(n, str)), subject)
-        roles = frozenset(_roles(claims, self.issuer.roles_claim)) & ROLES
-        return Principal(subject, name, roles), expires
+        self._check(claims, now_s)
+        return claims
 
     def _check(self, claims: dict[str, Any], now_s: int) -> int:
         audience = claims.get("aud")
@@ -97,6 +99,18 @@ class JwksVerifier:
             if self._keys is None:
                 raise TokenInvalid("the issuer's keys could not be fetched") from exc
         return self._keys
+
+
+def principal_from(
+    claims: dict[str, Any], roles_claim: str, groups_claim: str | None = None
+) -> Principal:
+    """The person verified claims name: `sub`, a display name, known roles, and groups."""
+    subject = claims["sub"]
+    names = (claims.get(k) for k in ("email", "preferred_username", "name"))
+    name = next((n for n in names if isinstance(n, str)), subject)
+    roles = frozenset(_roles(claims, roles_claim)) & ROLES
+    groups = frozenset(_roles(claims, groups_claim)) if groups_claim else frozenset()
+    return Principal(subject, name, roles, groups=groups)
 
 
 def _header_kid(token: str) -> str | None:

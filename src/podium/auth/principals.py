@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["APPLICATION_ROLES", "ROLES", "USER_ROLES", "Principal"]
+__all__ = ["APPLICATION_ROLES", "ROLES", "USER_ROLES", "Principal", "principal_of"]
 
 USER_ROLES = ("ADMIN", "USER", "READ_ONLY_USER", "METADATA_MANAGER", "WORKFLOW_MANAGER")
 """Orkes' roles for people."""
@@ -31,7 +33,15 @@ class Principal:
     name: str
     roles: frozenset[str]
     application: bool = False
+    groups: frozenset[str] = frozenset()
+    """Groups the identity provider or proxy names (grants to a GROUP apply to members)."""
 
     @classmethod
     def of_application(cls, app_id: str, name: str, roles: frozenset[str]) -> Principal:
         return cls(f"app:{app_id}", name, roles, application=True)
+
+
+def principal_of(scope: Mapping[str, Any]) -> Principal | None:
+    """Who an ASGI request acts as (None when authentication is off or the path is open)."""
+    principal = scope.get("state", {}).get("principal")
+    return principal if isinstance(principal, Principal) else None

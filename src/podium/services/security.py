@@ -11,6 +11,7 @@ from podium.auth.jwks import JwksVerifier
 from podium.auth.keys import hash_secret, new_secret, verify_secret
 from podium.auth.limits import FailureLimiter
 from podium.auth.principals import ROLES, Principal
+from podium.auth.sessions import Session, SessionCodec
 from podium.auth.tokens import TokenExpired, TokenInvalid, TokenSigner
 from podium.errors import BadRequest, NotFound, TooManyAttempts, Unauthenticated
 from podium.services.context import GRANTS_CHANGED, ServiceContext
@@ -141,6 +142,20 @@ class SecurityService:
                 raise
             return await self.external.verify(token, now_s)
         return principal, expires
+
+    async def sessions(self) -> SessionCodec:
+        """Signs and reads the UI's cookies (with a key derived from the cluster's secret)."""
+        return SessionCodec((await self.signer()).secret)
+
+    async def session(self, cookie: str) -> Session:
+        """The UI session a cookie holds; Unauthenticated when invalid or expired."""
+        codec = await self.sessions()
+        try:
+            return codec.session(cookie, self.ctx.clock() // 1000)
+        except TokenExpired as exc:
+            raise Unauthenticated(str(exc), code="EXPIRED_TOKEN") from exc
+        except TokenInvalid as exc:
+            raise Unauthenticated(str(exc)) from exc
 
     async def signer(self) -> TokenSigner:
         """The cluster's token signer (its secret made by the first node that needed it)."""
