@@ -87,3 +87,51 @@ def test_malformed_identity_headers_grant_nothing(
 ) -> None:
     answer = proxy.get("/api/metadata/taskdefs", headers=headers)
     assert answer.status_code in (401, 403), answer.text
+
+
+@pytest.mark.parametrize("user", [b"ops\x00", b"ops\nadmin", b"\x1b[31mops"])
+def test_an_identity_with_control_characters_names_nobody(proxy: TestClient, user: bytes) -> None:
+    # A NUL once reached PostgreSQL in the audit record and the request failed with a 500.
+    definition = {"name": "odd", "version": 1, "tasks": [{"name": "t", "taskReferenceName": "t"}]}
+    answer = proxy.post(
+        "/api/metadata/workflow", json=definition, headers={"X-User": user, "X-User-Roles": "ADMIN"}
+    )
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"] == "INVALID_TOKEN"
+
+
+def test_behind_the_proxy_the_audit_names_the_forwarded_client(proxy: TestClient) -> None:
+    admin = {"X-User": "ops", "X-User-Roles": "ADMIN"}
+    through = {**admin, "X-Forwarded-For": "6.6.6.6, 203.0.113.9, 10.1.7.7"}
+    assert proxy.post("/api/workflow/nothing_here", json={}, headers=through).status_code == 404
+    [record] = proxy.get("/api/audit", headers=admin).json()["results"]
+    assert record["address"] == "203.0.113.9"
+
+
+def test_behind_the_proxy_token_failures_count_per_forwarded_client(proxy: TestClient) -> None:
+    def attempt(client: str, n: int) -> int:
+        body = {"keyId": f"no-such-key-{client}-{n}", "keySecret": "guess"}
+        headers = {"X-Forwarded-For": client}
+        return int(proxy.post("/api/token", json=body, headers=headers).status_code)
+
+    assert [attempt("203.0.113.9", n) for n in range(5)] == [401] * 5
+    assert attempt("203.0.113.9", 5) == 429
+    assert attempt("198.51.100.4", 0) == 401  # someone else behind the same proxy
+
+
+def test_a_forwarded_header_from_anyone_else_is_ignored(settings: Settings) -> None:
+    with TestClient(build_app(settings), client=STRANGER, raise_server_exceptions=False) as c:
+        _app, token = app_and_token(c, "ADMIN")
+        statuses = [
+            c.post(
+                "/api/token",
+                json={"keyId": f"no-such-key-{n}", "keySecret": "guess"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},  # a new address every time
+            ).status_code
+            for n in range(6)
+        ]
+        assert statuses == [401] * 5 + [429]
+        admin = {"X-Authorization": token, "X-Forwarded-For": "203.0.113.9"}
+        assert c.post("/api/workflow/nothing_here", json={}, headers=admin).status_code == 404
+        [record] = c.get("/api/audit", headers=admin).json()["results"]
+        assert record["address"] == STRANGER[0]

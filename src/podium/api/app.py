@@ -54,6 +54,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.oidc = oidc
+    app.state.proxies = proxies = TrustedProxies(settings.trusted_proxy)
     install_error_handlers(app)
     for module in ROUTER_MODULES:
         app.include_router(module.router, dependencies=[Depends(authorize)])
@@ -73,10 +74,10 @@ def create_app(
             AuthMiddleware,
             security=svc.security,
             open_paths=open_paths(open_monitoring=settings.open_monitoring),
-            proxies=TrustedProxies(settings.trusted_proxy),
+            proxies=proxies,
         )
     # Outermost (added last): refused attempts are recorded too.
-    app.add_middleware(AuditMiddleware, audit=svc.audit)
+    app.add_middleware(AuditMiddleware, audit=svc.audit, proxies=proxies)
     return app
 
 

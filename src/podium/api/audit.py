@@ -11,6 +11,7 @@ import logging
 
 from podium.api.auth import ASGIApp, Message, Receive, Scope, Send, principal_of
 from podium.api.policy import UNAUDITED
+from podium.auth.proxy import TrustedProxies
 from podium.services.audit import AuditService
 from podium.services.request_audit import RequestAudit, current_audit
 
@@ -30,9 +31,12 @@ _RESOURCE_OF = (
 
 
 class AuditMiddleware:
-    def __init__(self, app: ASGIApp, audit: AuditService) -> None:
+    def __init__(
+        self, app: ASGIApp, audit: AuditService, proxies: TrustedProxies | None = None
+    ) -> None:
         self.app = app
         self.audit = audit
+        self.proxies = proxies or TrustedProxies(())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -45,7 +49,9 @@ class AuditMiddleware:
         client = scope.get("client")
         request = RequestAudit(
             principal=lambda: _principal(scope),
-            address=str(client[0]) if client else "-",
+            address=self.proxies.client_address(
+                str(client[0]) if client else None, scope["headers"]
+            ),
             method=scope["method"],
             path=scope["path"],
             described=lambda: _resource(scope),

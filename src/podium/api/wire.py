@@ -8,15 +8,18 @@ import orjson
 from fastapi import Request, Response
 from pydantic import BaseModel
 
+from podium.api.auth import principal_of
 from podium.errors import BadRequest
 from podium.model.validation import parse_model
 from podium.services import Services
 
 __all__ = [
+    "actor_of",
     "json_body",
     "json_response",
     "model_body",
     "no_external_storage",
+    "operator_of",
     "opt_str",
     "qbool",
     "qint",
@@ -33,6 +36,18 @@ _FALSE = {"false", "0", "no", "off", "f", "n"}
 def services(request: Request) -> Services:
     svc: Services = request.app.state.services
     return svc
+
+
+def actor_of(request: Request, default: str = "api") -> str:
+    """Who the execution history names for an operator's request: the principal (`app:<id>`,
+    a user id) with authentication on, else `default`."""
+    return operator_of(request) or default
+
+
+def operator_of(request: Request) -> str | None:
+    """The principal's id (None with authentication off)."""
+    principal = principal_of(request.scope)
+    return principal.id if principal is not None else None
 
 
 def opt_str(value: str | None) -> str | None:

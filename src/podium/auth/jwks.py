@@ -20,7 +20,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from podium.auth.principals import ROLES, Principal
+from podium.auth.principals import ROLES, Principal, plain_text
 from podium.auth.tokens import LEEWAY_S, TokenExpired, TokenInvalid
 
 __all__ = ["ASYMMETRIC", "ExternalIssuer", "JwksVerifier", "principal_from"]
@@ -76,6 +76,7 @@ class JwksVerifier:
             or self.issuer.audience not in audiences
             or not isinstance(claims.get("sub"), str)
             or not claims["sub"]
+            or not plain_text(claims["sub"])
             or not isinstance(expires, int)
             or not isinstance(not_before, int)
         ):

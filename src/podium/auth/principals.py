@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["APPLICATION_ROLES", "ROLES", "USER_ROLES", "Principal", "principal_of"]
+__all__ = ["APPLICATION_ROLES", "ROLES", "USER_ROLES", "Principal", "plain_text", "principal_of"]
 
 USER_ROLES = ("ADMIN", "USER", "READ_ONLY_USER", "METADATA_MANAGER", "WORKFLOW_MANAGER")
 """Orkes' roles for people."""
@@ -39,6 +39,12 @@ class Principal:
     @classmethod
     def of_application(cls, app_id: str, name: str, roles: frozenset[str]) -> Principal:
         return cls(f"app:{app_id}", name, roles, application=True)
+
+
+def plain_text(text: str) -> bool:
+    """Whether a name from outside (a proxy's header, an issuer's claim) may name a caller: no
+    control characters, which PostgreSQL refuses (NUL) and which would forge lines in logs."""
+    return not any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
 
 
 def principal_of(scope: Mapping[str, Any]) -> Principal | None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 
-from podium.auth.principals import ROLES, Principal
+from podium.auth.principals import ROLES, Principal, plain_text
 
 __all__ = ["IDENTITY_HEADERS", "TrustedProxies", "without_identity"]
 
 USER, EMAIL, ROLES_HEADER = b"x-user", b"x-user-email", b"x-user-roles"
+FORWARDED_FOR = b"x-forwarded-for"
 IDENTITY_HEADERS = frozenset({USER, EMAIL, ROLES_HEADER})
 _MAX_HEADER = 1024
 
@@ -44,6 +45,31 @@ class TrustedProxies:
         roles = frozenset(_text(found.get(ROLES_HEADER)).replace(",", " ").split()) & ROLES
         return Principal(subject, _text(found.get(EMAIL)) or subject, roles)
 
+    def client_address(self, peer: str | None, headers: Iterable[tuple[bytes, bytes]]) -> str:
+        """The caller's address: the TCP peer, or behind trusted proxies the right-most
+        `X-Forwarded-For` entry that is not itself a trusted proxy.
+
+        Each proxy appends the address it was called from, so only the entries right of the
+        first stranger are vouched for; anything left of it the client may have written.
+        """
+        if not peer or not self.trusts(peer):
+            return peer or "-"
+        hops = [
+            hop
+            for name, value in headers
+            if name == FORWARDED_FOR
+            for hop in value.decode("latin-1").split(",")
+        ]
+        address = peer
+        for hop in reversed(hops):
+            parsed = _ip(hop)
+            if parsed is None:  # not an address: believe no further
+                break
+            address = parsed
+            if not self.trusts(parsed):
+                break
+        return address
+
 
 def without_identity(headers: Headers) -> Headers:
     """The headers minus every identity header (for requests not from a trusted proxy)."""
@@ -53,4 +79,18 @@ def without_identity(headers: Headers) -> Headers:
 def _text(raw: bytes | None) -> str:
     if raw is None or len(raw) > _MAX_HEADER:
         return ""
-    return raw.decode("latin-1").strip()
+    text = raw.decode("latin-1").strip()
+    return text if plain_text(text) else ""
+
+
+def _ip(hop: str) -> str | None:
+    """An `X-Forwarded-For` entry as an IP address (some proxies add a port), or None."""
+    hop = hop.strip()
+    if hop.startswith("["):  # [2001:db8::1]:443
+        hop = hop[1:].partition("]")[0]
+    elif hop.count(":") == 1:  # 203.0.113.9:443
+        hop = hop.partition(":")[0]
+    try:
+        return str(ipaddress.ip_address(hop))
+    except ValueError:
+        return None

@@ -50,26 +50,40 @@ class TaskAdmin:
         status: str,
         output: dict[str, object],
         worker_id: str | None,
+        *,
+        actor: str | None = None,
     ) -> str | None:
-        """Update the first live task with this reference name; None when there is none."""
+        """Update the first live task with this reference name; None when there is none.
+        `actor`: who the history names (None: the worker)."""
         result_status = _result_status(status)
         task = await self._live_by_ref(workflow_id, ref)
         if task is None:
             return None
-        await self._complete(task, result_status, output, worker_id)
+        await self._complete(task, result_status, output, worker_id, actor)
         return task.taskId
 
     async def update_by_id(
-        self, workflow_id: str, task_id: str, status: str, output: dict[str, object]
+        self,
+        workflow_id: str,
+        task_id: str,
+        status: str,
+        output: dict[str, object],
+        *,
+        actor: str | None = None,
     ) -> None:
         """Set the status of one exact attempt (409 when it is no longer live)."""
         task = await self.get(task_id)
         if task.workflowInstanceId != workflow_id:
             raise NotFound(f"Task {task_id} is not a task of workflow {workflow_id}")
-        await self._complete(task, _result_status(status), output, None)
+        await self._complete(task, _result_status(status), output, None, actor)
 
     async def _complete(
-        self, task: Task, status: TaskResultStatus, output: dict[str, object], worker: str | None
+        self,
+        task: Task,
+        status: TaskResultStatus,
+        output: dict[str, object],
+        worker: str | None,
+        actor: str | None,
     ) -> None:
         result = TaskResult(
             workflowInstanceId=task.workflowInstanceId,
@@ -78,7 +92,7 @@ class TaskAdmin:
             outputData={**task.outputData, **output},
             workerId=worker or task.workerId,
         )
-        await self.tasks.update(result)
+        await self.tasks.update(result, actor=actor)
 
     async def live_by_ref(self, workflow_id: str, ref: str) -> Task | None:
         """The live attempt with this reference name (loop suffix optional), if any."""
@@ -95,7 +109,13 @@ class TaskAdmin:
         return None
 
     async def signal(
-        self, workflow_id: str, status: str, output: dict[str, object], *, depth: int = 0
+        self,
+        workflow_id: str,
+        status: str,
+        output: dict[str, object],
+        *,
+        depth: int = 0,
+        actor: str | None = None,
     ) -> Task | None:
         """Complete (or fail) the first live WAIT task of an execution or of its running
         sub-workflows; None when nothing waits."""
@@ -106,11 +126,13 @@ class TaskAdmin:
             pending = await unit.tx.pending_tasks(workflow_id)
         for task in pending:
             if task.taskType == "WAIT" and not task.status.terminal:
-                await self._complete(task, result_status, output, None)
+                await self._complete(task, result_status, output, None, actor)
                 return task
         for task in pending:
             if task.taskType == "SUB_WORKFLOW" and task.subWorkflowId and depth < _MAX_DEPTH:
-                found = await self.signal(task.subWorkflowId, status, output, depth=depth + 1)
+                found = await self.signal(
+                    task.subWorkflowId, status, output, depth=depth + 1, actor=actor
+                )
                 if found is not None:
                     return found
         return None

@@ -171,10 +171,12 @@ class TaskService:
         *,
         then_poll: bool = False,
         only_types: frozenset[str] | None = None,
+        actor: str | None = None,
     ) -> tuple[Task, Task | None]:
         """Apply a worker's result and decide; with `then_poll` claim its next task too.
         `only_types`: the task types the caller may work on (None: all); another type's task
-        is refused (403) and nothing changes.
+        is refused (403) and nothing changes. `actor`: who the history names when an operator
+        reports the result (None: `worker:<workerId>`).
 
         A result for an attempt that is no longer live changes nothing. It is recorded in the
         history and counted, then refused with a Conflict (409) — or, with the Conductor-
@@ -207,16 +209,17 @@ class TaskService:
                             task.status,
                             None,
                             result.workerId,
+                            actor=actor,
                         )
                     ]
                 )
                 return task, None
             if refusal is not None:
-                await self._record_refusal(unit, task, result, refusal)
+                await self._record_refusal(unit, task, result, refusal, actor)
             elif result.extendLease:
-                await self._extend_lease(unit, task)
+                await self._extend_lease(unit, task, actor)
             else:
-                await self._apply(unit, wf, task, result, pending)
+                await self._apply(unit, wf, task, result, pending, actor)
                 if then_poll and task.status.terminal:
                     found = await self.claim(unit, task.taskType, task.domain, result.workerId, 1)
                     upcoming = found[0] if found else None
@@ -231,11 +234,17 @@ class TaskService:
         return task, upcoming
 
     async def _record_refusal(
-        self, unit: Unit, task: Task, result: TaskResult, refusal: str
+        self, unit: Unit, task: Task, result: TaskResult, refusal: str, actor: str | None
     ) -> None:
         reported = result.status.value if result.status is not None else None
         event = self._event(
-            task, "task_update_rejected", task.status, reported, refusal, result.workerId
+            task,
+            "task_update_rejected",
+            task.status,
+            reported,
+            refusal,
+            result.workerId,
+            actor=actor,
         )
         await unit.tx.append_history([event])
         observer = self.ctx.observer
@@ -249,20 +258,32 @@ class TaskService:
             )
         )
 
-    async def _extend_lease(self, unit: Unit, task: Task) -> None:
+    async def _extend_lease(self, unit: Unit, task: Task, actor: str | None) -> None:
         now = self.ctx.clock()
         task.updateTime = now
         await unit.tx.update_tasks([task], [next_check_at(task, task_def_of(task))])
         await unit.tx.append_history(
             [
                 self._event(
-                    task, "task_lease_extended", task.status, task.status, None, task.workerId
+                    task,
+                    "task_lease_extended",
+                    task.status,
+                    task.status,
+                    None,
+                    task.workerId,
+                    actor=actor,
                 )
             ]
         )
 
     async def _apply(
-        self, unit: Unit, wf: Workflow, task: Task, result: TaskResult, pending: list[Task]
+        self,
+        unit: Unit,
+        wf: Workflow,
+        task: Task,
+        result: TaskResult,
+        pending: list[Task],
+        actor: str | None,
     ) -> None:
         tx = unit.tx
         now = self.ctx.clock()
@@ -278,6 +299,7 @@ class TaskService:
             task.status,
             task.reasonForIncompletion,
             result.workerId or task.workerId,
+            actor=actor,
         )
         await tx.append_history([event])
         # A worker's task that was IN_PROGRESS was taken off its queue when it was claimed.
@@ -286,7 +308,7 @@ class TaskService:
             unit,
             wf,
             task,
-            actor=f"worker:{task.workerId or '-'}",
+            actor=actor or f"worker:{task.workerId or '-'}",
             pending=pending,
             off_queue=claimed,
         )
@@ -348,13 +370,16 @@ class TaskService:
         reason: str | None,
         worker_id: str | None,
         at: int | None = None,
+        *,
+        actor: str | None = None,
     ) -> HistoryEvent:
-        """A history record of a worker's action on a task attempt."""
+        """A history record of a worker's (or, naming `actor`, an operator's) action on a task
+        attempt."""
         return HistoryEvent(
             task.workflowInstanceId,
             self.ctx.clock() if at is None else at,
             event,
-            f"worker:{worker_id or '-'}",
+            actor or f"worker:{worker_id or '-'}",
             self.ctx.node,
             task_id=task.taskId,
             ref=task.referenceTaskName,

@@ -28,7 +28,8 @@ async def token(request: Request) -> Response:
     secret = body.get("keySecret") if isinstance(body, dict) else None
     if not isinstance(key_id, str) or not isinstance(secret, str) or not key_id or not secret:
         raise BadRequest("keyId and keySecret are required")
-    client = request.client.host if request.client else "-"
+    peer = request.client.host if request.client else None
+    client = request.app.state.proxies.client_address(peer, request.scope["headers"])
     issued = await services(request).security.issue_token(key_id, secret, client)
     return json_response({"token": issued})
 

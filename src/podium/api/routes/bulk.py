@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from fastapi import APIRouter, Request, Response
 
-from podium.api.wire import json_body, json_response, opt_str, qbool, services
+from podium.api.wire import actor_of, json_body, json_response, opt_str, qbool, services
 from podium.errors import BadRequest
 
 __all__ = ["router"]
@@ -23,37 +24,40 @@ async def _run(request: Request, action: Callable[[str], Awaitable[object]]) -> 
 
 @router.put("/pause", summary="Pause many")
 async def pause(request: Request) -> Response:
-    return await _run(request, services(request).operations.pause)
+    return await _run(request, partial(services(request).operations.pause, actor=actor_of(request)))
 
 
 @router.put("/resume", summary="Resume many")
 async def resume(request: Request) -> Response:
-    return await _run(request, services(request).operations.resume)
+    resume = services(request).operations.resume
+    return await _run(request, partial(resume, actor=actor_of(request)))
 
 
 @router.post("/restart", summary="Restart many")
 async def restart(request: Request) -> Response:
     ops = services(request).operations
     latest = qbool(request, "useLatestDefinitions", False)
+    actor = actor_of(request)
 
     async def one(workflow_id: str) -> None:
-        await ops.restart(workflow_id, use_latest=latest)
+        await ops.restart(workflow_id, use_latest=latest, actor=actor)
 
     return await _run(request, one)
 
 
 @router.post("/retry", summary="Retry many")
 async def retry(request: Request) -> Response:
-    return await _run(request, services(request).operations.retry)
+    return await _run(request, partial(services(request).operations.retry, actor=actor_of(request)))
 
 
 @router.post("/terminate", summary="Terminate many")
 async def terminate(request: Request) -> Response:
     ops = services(request).operations
     reason = opt_str(request.query_params.get("reason"))
+    actor = actor_of(request)
 
     async def one(workflow_id: str) -> None:
-        await ops.terminate(workflow_id, reason)
+        await ops.terminate(workflow_id, reason, actor=actor)
 
     return await _run(request, one)
 
@@ -62,9 +66,10 @@ async def terminate(request: Request) -> Response:
 async def remove(request: Request) -> Response:
     ops = services(request).operations
     archive = qbool(request, "archiveWorkflow", True)
+    actor = actor_of(request)
 
     async def one(workflow_id: str) -> None:
-        await ops.remove(workflow_id, archive=archive)
+        await ops.remove(workflow_id, archive=archive, actor=actor)
 
     return await _run(request, one)
 
@@ -74,9 +79,10 @@ async def terminate_remove(request: Request) -> Response:
     ops = services(request).operations
     archive = qbool(request, "archiveWorkflow", True)
     reason = opt_str(request.query_params.get("reason"))
+    actor = actor_of(request)
 
     async def one(workflow_id: str) -> None:
-        await ops.terminate_remove(workflow_id, reason, archive=archive)
+        await ops.terminate_remove(workflow_id, reason, archive=archive, actor=actor)
 
     return await _run(request, one)
 

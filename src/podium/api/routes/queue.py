@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from podium.api.wire import json_body, json_response, opt_str, services
+from podium.api.wire import json_body, json_response, operator_of, opt_str, services
 from podium.errors import BadRequest, NotFound
 
 __all__ = ["router"]
@@ -35,7 +35,8 @@ async def update_by_ref(workflow_id: str, ref: str, status: str, request: Reques
     admin = services(request).task_admin
     output = await _output(request)
     worker = opt_str(request.query_params.get("workerid"))
-    if await admin.update_by_ref(workflow_id, ref, status, output, worker) is None:
+    actor = operator_of(request)
+    if await admin.update_by_ref(workflow_id, ref, status, output, worker, actor=actor) is None:
         raise NotFound(f"No pending task {ref} in workflow {workflow_id}")
     return Response(status_code=200)
 
@@ -43,5 +44,6 @@ async def update_by_ref(workflow_id: str, ref: str, status: str, request: Reques
 @router.post("/update/{workflow_id}/task/{task_id}/{status}", summary="Complete or fail a task")
 async def update_by_id(workflow_id: str, task_id: str, status: str, request: Request) -> Response:
     output = await _output(request)
-    await services(request).task_admin.update_by_id(workflow_id, task_id, status, output)
+    admin = services(request).task_admin
+    await admin.update_by_id(workflow_id, task_id, status, output, actor=operator_of(request))
     return Response(status_code=200)

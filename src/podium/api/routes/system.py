@@ -7,7 +7,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
 from podium import __version__
-from podium.api.wire import json_response, qint, services, text_response
+from podium.api.wire import actor_of, json_response, qint, services, text_response
 from podium.errors import NotFound, PodiumError
 
 __all__ = ["router"]
@@ -75,13 +75,13 @@ async def admin_pending(tasktype: str, request: Request) -> Response:
 
 @router.post("/api/admin/sweep/requeue/{workflow_id}", summary="Decide an execution now")
 async def admin_requeue(workflow_id: str, request: Request) -> Response:
-    await services(request).operations.decide(workflow_id, actor="admin")
+    await services(request).operations.decide(workflow_id, actor=actor_of(request, "admin"))
     return text_response(f"true.{workflow_id}")
 
 
 @router.post("/api/admin/consistency/verifyAndRepair/{workflow_id}", summary="Decide now")
 async def admin_repair(workflow_id: str, request: Request) -> Response:
-    await services(request).operations.decide(workflow_id, actor="admin")
+    await services(request).operations.decide(workflow_id, actor=actor_of(request, "admin"))
     return text_response("true")
 
 

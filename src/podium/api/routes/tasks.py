@@ -12,6 +12,7 @@ from podium.api.wire import (
     json_body,
     json_response,
     no_external_storage,
+    operator_of,
     opt_str,
     qint,
     services,
@@ -206,7 +207,10 @@ async def get_task(task_id: str, request: Request) -> Response:
 async def signal(workflow_id: str, status: str, request: Request) -> Response:
     output = await json_body(request, default={})
     found = await services(request).task_admin.signal(
-        workflow_id, status, output if isinstance(output, dict) else {"result": output}
+        workflow_id,
+        status,
+        output if isinstance(output, dict) else {"result": output},
+        actor=operator_of(request),
     )
     if found is None:
         raise NotFound(f"No WAIT task is waiting in workflow {workflow_id}")
@@ -218,7 +222,10 @@ async def signal_sync(workflow_id: str, status: str, request: Request) -> Respon
     output = await json_body(request, default={})
     svc = services(request)
     found = await svc.task_admin.signal(
-        workflow_id, status, output if isinstance(output, dict) else {"result": output}
+        workflow_id,
+        status,
+        output if isinstance(output, dict) else {"result": output},
+        actor=operator_of(request),
     )
     if found is None:
         raise NotFound(f"No WAIT task is waiting in workflow {workflow_id}")
@@ -236,7 +243,12 @@ async def _by_ref(request: Request, workflow_id: str, ref: str, status: str) -> 
     if not isinstance(data, dict):
         data = {"result": data}
     return await services(request).task_admin.update_by_ref(
-        workflow_id, ref, status, data, opt_str(request.query_params.get("workerid"))
+        workflow_id,
+        ref,
+        status,
+        data,
+        opt_str(request.query_params.get("workerid")),
+        actor=operator_of(request),
     )
 
 

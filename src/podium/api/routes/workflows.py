@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.routing import Route
 
 from podium.api.wire import (
+    actor_of,
     json_body,
     json_response,
     model_body,
@@ -45,7 +46,7 @@ async def start(request: Request) -> Response:
         raise BadRequest("Workflow name cannot be null or empty")
     if not body.name and body.workflowDef is not None:
         body.name = body.workflowDef.name
-    return text_response(await services(request).workflows.start(body))
+    return text_response(await services(request).workflows.start(body, actor=actor_of(request)))
 
 
 async def _search(request: Request, *, by_tasks: bool, full: bool) -> Response:
@@ -111,6 +112,7 @@ async def execute(name: str, version: int, request: Request) -> Response:
         body,
         wait_until=[r.strip() for r in (until or "").split(",") if r.strip()],
         wait_seconds=wait_for,
+        actor=actor_of(request),
     )
     wf.update(
         requestId=opt_str(request.query_params.get("requestId")),
@@ -135,7 +137,7 @@ async def start_by_name(name: str, request: Request) -> Response:
         "input": data,
     }
     body = parse_model(StartWorkflowRequest, payload)
-    return text_response(await services(request).workflows.start(body))
+    return text_response(await services(request).workflows.start(body, actor=actor_of(request)))
 
 
 @router.get("/running/{name}", summary="Ids of running executions")
@@ -212,19 +214,19 @@ async def history(workflow_id: str, request: Request) -> Response:
 
 @router.put("/decide/{workflow_id}", summary="Run the decider now")
 async def decide(workflow_id: str, request: Request) -> Response:
-    await services(request).operations.decide(workflow_id)
+    await services(request).operations.decide(workflow_id, actor=actor_of(request))
     return Response(status_code=200)
 
 
 @router.put("/{workflow_id}/pause", summary="Pause")
 async def pause(workflow_id: str, request: Request) -> Response:
-    await services(request).operations.pause(workflow_id)
+    await services(request).operations.pause(workflow_id, actor=actor_of(request))
     return Response(status_code=200)
 
 
 @router.put("/{workflow_id}/resume", summary="Resume")
 async def resume(workflow_id: str, request: Request) -> Response:
-    await services(request).operations.resume(workflow_id)
+    await services(request).operations.resume(workflow_id, actor=actor_of(request))
     return Response(status_code=200)
 
 
@@ -232,33 +234,38 @@ async def resume(workflow_id: str, request: Request) -> Response:
 async def skip(workflow_id: str, ref: str, request: Request) -> Response:
     # The Python SDK puts a Python repr in a skipTaskRequest query parameter: ignored.
     body = await model_body(request, SkipTaskRequest, default={})
-    await services(request).operations.skip(workflow_id, ref, body)
+    await services(request).operations.skip(workflow_id, ref, body, actor=actor_of(request))
     return Response(status_code=200)
 
 
 @router.post("/{workflow_id}/rerun", summary="Rerun (from a task)")
 async def rerun(workflow_id: str, request: Request) -> Response:
     body = await model_body(request, RerunWorkflowRequest, default={})
-    return text_response(await services(request).operations.rerun(workflow_id, body))
+    rerun = services(request).operations.rerun
+    return text_response(await rerun(workflow_id, body, actor=actor_of(request)))
 
 
 @router.post("/{workflow_id}/restart", status_code=204, summary="Restart from the beginning")
 async def restart(workflow_id: str, request: Request) -> Response:
     latest = qbool(request, "useLatestDefinitions", False)
-    await services(request).operations.restart(workflow_id, use_latest=latest)
+    await services(request).operations.restart(
+        workflow_id, use_latest=latest, actor=actor_of(request)
+    )
     return Response(status_code=204)
 
 
 @router.post("/{workflow_id}/retry", status_code=204, summary="Retry the failed tasks")
 async def retry(workflow_id: str, request: Request) -> Response:
     resume = qbool(request, "resumeSubworkflowTasks", False)
-    await services(request).operations.retry(workflow_id, resume_subworkflows=resume)
+    await services(request).operations.retry(
+        workflow_id, resume_subworkflows=resume, actor=actor_of(request)
+    )
     return Response(status_code=204)
 
 
 @router.post("/{workflow_id}/resetcallbacks", status_code=204, summary="Reset callback delays")
 async def reset_callbacks(workflow_id: str, request: Request) -> Response:
-    await services(request).operations.reset_callbacks(workflow_id)
+    await services(request).operations.reset_callbacks(workflow_id, actor=actor_of(request))
     return Response(status_code=204)
 
 
@@ -268,6 +275,7 @@ async def terminate(workflow_id: str, request: Request) -> Response:
         workflow_id,
         opt_str(request.query_params.get("reason")),
         trigger_failure=qbool(request, "triggerFailureWorkflow", False),
+        actor=actor_of(request),
     )
     return Response(status_code=200)
 
@@ -275,7 +283,7 @@ async def terminate(workflow_id: str, request: Request) -> Response:
 @router.delete("/{workflow_id}/remove", summary="Remove from the store")
 async def remove(workflow_id: str, request: Request) -> Response:
     archive = qbool(request, "archiveWorkflow", True)
-    await services(request).operations.remove(workflow_id, archive=archive)
+    await services(request).operations.remove(workflow_id, archive=archive, actor=actor_of(request))
     return Response(status_code=200)
 
 
@@ -285,6 +293,7 @@ async def terminate_remove(workflow_id: str, request: Request) -> Response:
         workflow_id,
         opt_str(request.query_params.get("reason")),
         archive=qbool(request, "archiveWorkflow", True),
+        actor=actor_of(request),
     )
     return Response(status_code=200)
 
