@@ -89,15 +89,15 @@ def now_s(client: TestClient) -> int:
     return int(clock() // 1000)
 
 
-def get_taskdefs(client: TestClient, token: str) -> int:
-    answer = client.get("/api/metadata/taskdefs", headers={"Authorization": f"Bearer {token}"})
+def get_event_handlers(client: TestClient, token: str) -> int:
+    answer = client.get("/api/event", headers={"Authorization": f"Bearer {token}"})
     return int(answer.status_code)
 
 
 def test_an_issuer_token_acts_with_the_roles_its_claims_name(client: TestClient, idp: Jwks) -> None:
     now = now_s(client)
     manager = idp.token(now, session={"roles": ["METADATA_MANAGER"]})
-    assert get_taskdefs(client, manager) == 200
+    assert get_event_handlers(client, manager) == 200
     me = client.get("/api/token/userInfo", headers={"Authorization": f"Bearer {manager}"}).json()
     assert (me["id"], me["roles"], me["applicationUser"]) == (
         "kratos-identity-7",
@@ -105,7 +105,7 @@ def test_an_issuer_token_acts_with_the_roles_its_claims_name(client: TestClient,
         False,
     )
     nobody = idp.token(now, sub="someone-else")
-    assert get_taskdefs(client, nobody) == 403  # authenticated, but no role reads metadata
+    assert get_event_handlers(client, nobody) == 403  # authenticated, but no role reads metadata
 
 
 @pytest.mark.parametrize(
@@ -121,18 +121,18 @@ def test_a_token_for_someone_else_or_out_of_date_is_refused(
     client: TestClient, idp: Jwks, claims: dict[str, Any], error: str
 ) -> None:
     token = idp.token(now_s(client), session={"roles": ["ADMIN"]}, **claims)
-    answer = client.get("/api/metadata/taskdefs", headers={"Authorization": f"Bearer {token}"})
+    answer = client.get("/api/event", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 401
     assert answer.json()["error"] == error
 
 
 def test_the_issuer_may_rotate_its_key(client: TestClient, idp: Jwks) -> None:
     now = now_s(client)
-    assert get_taskdefs(client, idp.token(now, session={"roles": ["ADMIN"]})) == 200
+    assert get_event_handlers(client, idp.token(now, session={"roles": ["ADMIN"]})) == 200
     idp.rotate()
     rotated = idp.token(now, session={"roles": ["ADMIN"]})
     # The new key is fetched on the first token naming it (at most once a second).
-    wait_for(lambda: get_taskdefs(client, rotated) == 200, 5, "the rotated key to be fetched")
+    wait_for(lambda: get_event_handlers(client, rotated) == 200, 5, "the rotated key to be fetched")
     assert 2 <= idp.requests <= 4
 
 
@@ -140,4 +140,4 @@ def test_access_keys_keep_working_beside_the_issuer(client: TestClient) -> None:
     from tests.api.test_auth import app_and_token
 
     _app, token = app_and_token(client, "ADMIN")
-    assert get_taskdefs(client, token) == 200
+    assert get_event_handlers(client, token) == 200

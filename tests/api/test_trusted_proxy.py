@@ -67,7 +67,7 @@ def test_identity_headers_from_anyone_else_are_dropped(settings: Settings) -> No
         assert answer.json()["error"] == "INVALID_TOKEN"
         _app, token = app_and_token(c, "WORKER")
         as_worker = {**forged, "X-Authorization": token}
-        assert c.get("/api/metadata/taskdefs", headers=as_worker).status_code == 403
+        assert c.get("/api/event", headers=as_worker).status_code == 403
         me = c.get("/api/token/userInfo", headers=as_worker).json()
         assert me["roles"] == [{"name": "WORKER"}]
 
@@ -85,7 +85,7 @@ def test_identity_headers_from_anyone_else_are_dropped(settings: Settings) -> No
 def test_malformed_identity_headers_grant_nothing(
     proxy: TestClient, headers: dict[str, str | bytes]
 ) -> None:
-    answer = proxy.get("/api/metadata/taskdefs", headers=headers)
+    answer = proxy.get("/api/event", headers=headers)
     assert answer.status_code in (401, 403), answer.text
 
 

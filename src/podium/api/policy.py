@@ -13,6 +13,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from podium.api.auth import principal_of
+from podium.api.grants import require_grant
 from podium.auth.policy import Permission, allowed
 from podium.errors import Forbidden, Unauthenticated
 
@@ -204,8 +205,10 @@ def open_paths(*, open_monitoring: bool) -> frozenset[str]:
 async def check(request: Request, route_path: str) -> None:
     """Refuse the request unless its principal may call this route (auth off: everyone may).
 
-    A poll also needs EXECUTE on its task type, unless the principal is ADMIN or an
-    UNRESTRICTED_WORKER: nothing is handed out to a worker that may not run it.
+    When the roles do not hold the route's permission, a grant on the resource the route acts
+    on may still allow it (`podium.api.grants`). A poll also needs EXECUTE on its task type,
+    unless the principal is ADMIN or an UNRESTRICTED_WORKER: nothing is handed out to a worker
+    that may not run it.
     """
     settings = request.app.state.settings
     if not settings.auth:
@@ -221,7 +224,7 @@ async def check(request: Request, route_path: str) -> None:
     if principal is None:
         raise Unauthenticated("A token is required: X-Authorization or Bearer")
     if not allowed(principal, permission):
-        raise Forbidden(f"{principal.id} may not {request.method} {route_path}")
+        await require_grant(request, route_path, principal)  # grants stack on roles
     task_type = request.path_params.get("tasktype")
     if permission is Permission.TASK_WORK and task_type is not None:
         security = request.app.state.services.security

@@ -1,8 +1,10 @@
 """What each role may do: endpoints are grouped into permissions, roles hold permissions.
 
 Pure data and one rule; which endpoint needs which permission is the API's table
-(`podium.api.policy`). Per-resource grants narrow `TASK_WORK` for the WORKER role (it may work
-only on task types it holds EXECUTE on); the other roles act on every resource of their kind.
+(`podium.api.policy`). A role's permission covers every resource of its kind. Per-resource grants
+stack on roles: a route the roles do not cover may still be allowed by a grant on the one
+definition it acts on (`podium.api.grants`, `podium.services.access`); and they narrow
+`TASK_WORK` for the WORKER role (it may work only on task types it holds EXECUTE on).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ class Permission(StrEnum):
     """Any authenticated principal (who am I, the server version)."""
     METADATA_READ = "metadata:read"
     METADATA_WRITE = "metadata:write"
+    METADATA_CREATE = "metadata:create"
+    """Create new workflow and task definitions. No route needs it alone: it lets a caller
+    without METADATA_WRITE create a definition, of which it becomes the owner."""
     EXECUTION_READ = "execution:read"
     EXECUTION_START = "execution:start"
     EXECUTION_OPERATE = "execution:operate"
@@ -35,7 +40,9 @@ class Permission(StrEnum):
 
 _READ = frozenset({Permission.METADATA_READ, Permission.EXECUTION_READ})
 _RUN = frozenset({Permission.EXECUTION_START, Permission.EXECUTION_OPERATE})
-_METADATA = frozenset({Permission.METADATA_READ, Permission.METADATA_WRITE})
+_METADATA = frozenset(
+    {Permission.METADATA_READ, Permission.METADATA_WRITE, Permission.METADATA_CREATE}
+)
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "ADMIN": frozenset(Permission),
@@ -44,8 +51,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "WORKFLOW_MANAGER": _READ | _RUN,
     "APPLICATION_API": _READ | _RUN,
     "READ_ONLY_USER": _READ,
-    # Orkes' USER acts on its own resources; until ownership is recorded it only reads.
-    "USER": _READ,
+    # Orkes' USER acts on its own resources: it creates definitions (and owns them); what it
+    # may read, start and operate beyond that, grants decide.
+    "USER": frozenset({Permission.METADATA_CREATE}),
     "WORKER": frozenset({Permission.TASK_WORK}),
     "UNRESTRICTED_WORKER": frozenset({Permission.TASK_WORK}),
     "APPLICATION_MANAGER": frozenset(),

@@ -36,6 +36,7 @@ __all__ = [
     "RateLimitPolicy",
     "RetryLogic",
     "SubWorkflowParams",
+    "TagObject",
     "TaskDef",
     "TimeoutPolicy",
     "WorkflowDef",
@@ -107,6 +108,13 @@ class RateLimitConfig(ConductorModel):
     policy: RateLimitPolicy = RateLimitPolicy.QUEUE
 
 
+class TagObject(ConductorModel):
+    """A tag on a definition (Orkes `TagObject`); a TAG grant names it as `key:value`."""
+
+    key: str = ""
+    value: str = ""
+
+
 class _Auditable(ConductorModel):
     """Conductor `Auditable`: who created or changed a definition, and when (epoch ms)."""
 
@@ -133,6 +141,7 @@ class TaskDef(_Auditable):
     backoffScaleFactor: int = 1
     maxRetryDelaySeconds: int = 0
     backoffJitterMs: int = 0
+    tags: list[TagObject] | None = None
     responseTimeoutSeconds: int = 3600
     pollTimeoutSeconds: int | None = None
     concurrentExecLimit: int | None = None
@@ -298,6 +307,7 @@ class WorkflowDef(_Auditable):
     metadata: JSON = {}
     cacheConfig: JSON | None = None
     maskedFields: list[str] = []
+    tags: list[TagObject] | None = None
 
     @field_validator("failureWorkflow", mode="before")
     @classmethod

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from podium.auth.jwks import JwksVerifier
 from podium.events.bus import EventBuses
+from podium.services.access import AccessService
 from podium.services.audit import AuditService
 from podium.services.context import (
     DEFINITIONS_CHANGED,
@@ -64,6 +65,7 @@ class Services:
     retention: Retention
     security: SecurityService
     audit: AuditService
+    access: AccessService
 
 
 def build_services(
@@ -110,4 +112,5 @@ def build_services(
         retention=Retention(ctx, operations, retention or RetentionPolicy()),
         security=SecurityService(ctx, token_ttl_s=token_ttl_s, external=external),
         audit=AuditService(ctx),
+        access=AccessService(ctx),
     )

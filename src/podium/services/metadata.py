@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from podium.errors import Conflict, NotFound, ValidationFailed, Violation
 from podium.expr.javascript import JAVASCRIPT_EVALUATORS, syntax_error
 from podium.model.definitions import TaskDef, WorkflowDef, WorkflowTask
-from podium.services.context import DEFINITIONS_CHANGED, ServiceContext
+from podium.services.access import TASK_DEF, WORKFLOW_DEF, owner_grants
+from podium.services.context import DEFINITIONS_CHANGED, GRANTS_CHANGED, ServiceContext
 from podium.services.request_audit import note_resource
 from podium.services.unit import announce, unit_of_work
-from podium.store import JSON
+from podium.store import JSON, Tx
 
 __all__ = ["MetadataService", "check_scripts"]
 
@@ -46,13 +48,24 @@ def _scripts(wt: WorkflowTask) -> list[tuple[str, str]]:
 
 
 class MetadataService:
-    """Definitions are validated by the caller (the model); this stores and serves them."""
+    """Definitions are validated by the caller (the model); this stores and serves them.
+
+    The writes that may create a definition take an `owner`: a USER subject id that becomes
+    the owner (READ, UPDATE, DELETE, EXECUTE grants, recorded in the same unit of work) of each
+    definition the call creates. The API passes one when the caller's roles do not cover writing
+    every definition (Orkes: a USER acts on what it created).
+    """
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
     async def register_workflow(
-        self, definition: WorkflowDef, *, overwrite: bool, actor: str = "api"
+        self,
+        definition: WorkflowDef,
+        *,
+        overwrite: bool,
+        actor: str = "api",
+        owner: str | None = None,
     ) -> None:
         check_scripts(definition)
         note_resource(_named("WORKFLOW_DEF", [definition.name]))
@@ -62,20 +75,24 @@ class MetadataService:
                 raise Conflict(
                     f"Workflow with {definition.name}.{definition.version} already exists!"
                 )
+            owned = await _own(unit.tx, owner, WORKFLOW_DEF, [definition.name])
             await unit.tx.put_workflow_def(self._stamp(definition, existing, actor))
-        await announce(self.ctx, {DEFINITIONS_CHANGED})
+        await self._changed(owned)
 
-    async def upsert_workflows(self, definitions: list[WorkflowDef], *, actor: str = "api") -> JSON:
+    async def upsert_workflows(
+        self, definitions: list[WorkflowDef], *, actor: str = "api", owner: str | None = None
+    ) -> JSON:
         done: list[str] = []
         for definition in definitions:
             check_scripts(definition)
         note_resource(_named("WORKFLOW_DEF", [d.name for d in definitions]))
         async with unit_of_work(self.ctx) as unit:
+            owned = await _own(unit.tx, owner, WORKFLOW_DEF, [d.name for d in definitions])
             for definition in definitions:
                 existing = await unit.tx.get_workflow_def(definition.name, definition.version)
                 await unit.tx.put_workflow_def(self._stamp(definition, existing, actor))
                 done.append(definition.name)
-        await announce(self.ctx, {DEFINITIONS_CHANGED})
+        await self._changed(owned)
         return {
             "bulkErrorResults": {},
             "bulkSuccessfulResults": done,
@@ -112,10 +129,13 @@ class MetadataService:
                 raise NotFound(f"No such workflow found by name: {name}, version: {version}")
         await announce(self.ctx, {DEFINITIONS_CHANGED})
 
-    async def register_tasks(self, definitions: list[TaskDef], *, actor: str = "api") -> None:
+    async def register_tasks(
+        self, definitions: list[TaskDef], *, actor: str = "api", owner: str | None = None
+    ) -> None:
         now = self.ctx.clock()
         note_resource(_named("TASK_DEF", [td.name for td in definitions]))
         async with unit_of_work(self.ctx) as unit:
+            owned = await _own(unit.tx, owner, TASK_DEF, [td.name for td in definitions])
             for td in definitions:
                 body = td.to_json()
                 body["createTime"] = now
@@ -123,7 +143,7 @@ class MetadataService:
                 body.pop("updateTime", None)
                 body.pop("updatedBy", None)
                 await unit.tx.put_task_def(body)
-        await announce(self.ctx, {DEFINITIONS_CHANGED})
+        await self._changed(owned)
 
     async def update_task(self, td: TaskDef, *, actor: str = "api") -> None:
         note_resource(_named("TASK_DEF", [td.name]))
@@ -155,6 +175,30 @@ class MetadataService:
             if not await unit.tx.delete_task_def(name):
                 raise NotFound(f"No such taskType found by name: {name}")
         await announce(self.ctx, {DEFINITIONS_CHANGED})
+
+    async def _changed(self, owned: bool) -> None:
+        await announce(
+            self.ctx, {DEFINITIONS_CHANGED, GRANTS_CHANGED} if owned else {DEFINITIONS_CHANGED}
+        )
+
+
+async def _own(tx: Tx, owner: str | None, target_type: str, names: list[str]) -> bool:
+    """Make `owner` the owner of each named definition that does not exist yet (any version);
+    whether it recorded any grant."""
+    if owner is None:
+        return False
+    exists = tx.get_task_def if target_type == TASK_DEF else _any_version(tx)
+    new = [n for n in dict.fromkeys(names) if await exists(n) is None]
+    if new:
+        await tx.add_grants([g for n in new for g in owner_grants(owner, target_type, n)])
+    return bool(new)
+
+
+def _any_version(tx: Tx) -> Callable[[str], Awaitable[JSON | None]]:
+    async def latest(name: str) -> JSON | None:
+        return await tx.get_workflow_def(name, None)
+
+    return latest
 
 
 def _named(kind: str, names: list[str]) -> str:

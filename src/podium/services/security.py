@@ -14,6 +14,7 @@ from podium.auth.principals import ROLES, Principal
 from podium.auth.sessions import Session, SessionCodec
 from podium.auth.tokens import TokenExpired, TokenInvalid, TokenSigner
 from podium.errors import BadRequest, NotFound, TooManyAttempts, Unauthenticated
+from podium.services.access import subjects
 from podium.services.context import GRANTS_CHANGED, ServiceContext
 from podium.services.unit import announce, unit_of_work
 from podium.store import JSON, Grant
@@ -223,9 +224,8 @@ class SecurityService:
         return cached[1]
 
     async def _executable_types(self, principal: Principal) -> frozenset[str]:
-        subjects = [("USER", principal.id), *(("ROLE", role) for role in principal.roles)]
         async with unit_of_work(self.ctx) as unit:
-            grants = [g for s in subjects for g in await unit.tx.grants_of_subject(*s)]
+            grants = [g for s in subjects(principal) for g in await unit.tx.grants_of_subject(*s)]
         return frozenset(
             g.target_id for g in grants if g.target_type == "TASK_DEF" and g.access == "EXECUTE"
         )

@@ -7,7 +7,9 @@ from functools import partial
 
 from fastapi import APIRouter, Request, Response
 
+from podium.api.grants import checked_each, rights_for
 from podium.api.wire import actor_of, json_body, json_response, opt_str, qbool, services
+from podium.auth.policy import Permission
 from podium.errors import BadRequest
 
 __all__ = ["router"]
@@ -15,10 +17,17 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/workflow/bulk", tags=["workflow bulk"])
 
 
-async def _run(request: Request, action: Callable[[str], Awaitable[object]]) -> Response:
+async def _run(
+    request: Request, action: Callable[[str], Awaitable[object]], *, read: bool = False
+) -> Response:
+    """Run `action` per id. A caller whose roles do not cover the operation needs EXECUTE (or
+    READ, for `read`) on each execution's definition: ids it lacks it on fail one by one."""
     ids = await json_body(request, default=[])
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise BadRequest("The body must be a JSON array of workflow ids")
+    permission = Permission.EXECUTION_READ if read else Permission.EXECUTION_OPERATE
+    rights = await rights_for(request, permission)
+    action = checked_each(request, rights, "READ" if read else "EXECUTE", action)
     return json_response(await services(request).operations.bulk(ids, action))
 
 
@@ -95,4 +104,4 @@ async def search(request: Request) -> Response:
     async def one(workflow_id: str) -> object:
         return await workflows.get_json(workflow_id, include_tasks=include)
 
-    return await _run(request, one)
+    return await _run(request, one, read=True)

@@ -4,15 +4,32 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from podium.api.grants import owner_of, rights_for
 from podium.api.wire import json_body, json_response, qbool, qint, services
+from podium.auth.policy import Permission
 from podium.errors import BadRequest
 from podium.model.definitions import TaskDef
 from podium.model.validation import parse_model, parse_task_def, parse_workflow_def
 from podium.services.metadata import check_scripts
+from podium.store import JSON
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/metadata", tags=["metadata"])
+
+
+async def _readable(request: Request, kind: str, defs: list[JSON]) -> list[JSON]:
+    """The definitions the caller may read: all when its roles may, else those it holds READ
+    on (directly or through a tag)."""
+    rights = await rights_for(request, Permission.METADATA_READ)
+    if rights is None:
+        return defs
+    return [d for d in defs if rights.may("READ", kind, str(d["name"]))]
+
+
+async def _workflows(request: Request, *, latest_only: bool = False) -> list[JSON]:
+    defs = await services(request).metadata.list_workflows(latest_only=latest_only)
+    return await _readable(request, "WORKFLOW_DEF", defs)
 
 
 def _list(data: object, what: str) -> list[object]:
@@ -25,7 +42,9 @@ def _list(data: object, what: str) -> list[object]:
 async def register_workflow(request: Request) -> Response:
     definition = parse_workflow_def(await json_body(request))
     overwrite = qbool(request, "overwrite", False)
-    await services(request).metadata.register_workflow(definition, overwrite=overwrite)
+    await services(request).metadata.register_workflow(
+        definition, overwrite=overwrite, owner=await owner_of(request)
+    )
     return Response(status_code=200)
 
 
@@ -39,22 +58,23 @@ async def validate_workflow(request: Request) -> Response:
 async def upsert_workflows(request: Request) -> Response:
     items = _list(await json_body(request), "workflow definitions")
     defs = [parse_workflow_def(item, f"workflowDefs[{i}]") for i, item in enumerate(items)]
-    return json_response(await services(request).metadata.upsert_workflows(defs))
+    owner = await owner_of(request)
+    return json_response(await services(request).metadata.upsert_workflows(defs, owner=owner))
 
 
 @router.get("/workflow", summary="All workflow definitions")
 async def list_workflows(request: Request) -> Response:
-    return json_response(await services(request).metadata.list_workflows())
+    return json_response(await _workflows(request))
 
 
 @router.get("/workflow/latest-versions", summary="Latest version of every workflow definition")
 async def latest_versions(request: Request) -> Response:
-    return json_response(await services(request).metadata.list_workflows(latest_only=True))
+    return json_response(await _workflows(request, latest_only=True))
 
 
 @router.get("/workflow/names", summary="Workflow definition names")
 async def names(request: Request) -> Response:
-    defs = await services(request).metadata.list_workflows(latest_only=True)
+    defs = await _workflows(request, latest_only=True)
     return json_response([d["name"] for d in defs])
 
 
@@ -66,7 +86,7 @@ def _summary(d: dict[str, object]) -> dict[str, object]:
 @router.get("/workflow/names-and-versions", summary="Names with their versions")
 async def names_and_versions(request: Request) -> Response:
     out: dict[str, list[dict[str, object]]] = {}
-    for d in await services(request).metadata.list_workflows():
+    for d in await _workflows(request):
         out.setdefault(str(d["name"]), []).append(_summary(d))
     return json_response(out)
 
@@ -93,7 +113,7 @@ async def delete_workflow(name: str, version: int, request: Request) -> Response
 async def register_tasks(request: Request) -> Response:
     items = _list(await json_body(request), "task definitions")
     defs = [parse_task_def(item, f"taskDefs[{i}]") for i, item in enumerate(items)]
-    await services(request).metadata.register_tasks(defs)
+    await services(request).metadata.register_tasks(defs, owner=await owner_of(request))
     return Response(status_code=200)
 
 
@@ -106,7 +126,8 @@ async def update_task(request: Request) -> Response:
 
 @router.get("/taskdefs", summary="All task definitions")
 async def list_tasks(request: Request) -> Response:
-    return json_response(await services(request).metadata.list_tasks())
+    defs = await services(request).metadata.list_tasks()
+    return json_response(await _readable(request, "TASK_DEF", defs))
 
 
 @router.get("/taskdefs/{tasktype}", summary="One task definition")

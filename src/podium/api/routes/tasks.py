@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.routing import Route
 
 from podium.api.policy import worker_task_types
-from podium.api.routes.workflows import search_request
+from podium.api.routes.workflows import readable_search
 from podium.api.wire import (
     json_body,
     json_response,
@@ -142,18 +142,23 @@ async def unqueue(tasktype: str, task_id: str, request: Request) -> Response:
     return Response(status_code=200)
 
 
+async def _search(request: Request, *, full: bool) -> Response:
+    search = await readable_search(request)
+    if search is None:
+        return json_response({"totalHits": 0, "results": []})
+    page = await services(request).task_admin.search(search)
+    rows = [t.to_json() if full else task_summary(t) for t in page.items]
+    return json_response({"totalHits": page.total, "results": rows})
+
+
 @router.get("/search", summary="Search task attempts (summaries)")
 async def search(request: Request) -> Response:
-    page = await services(request).task_admin.search(search_request(request))
-    return json_response(
-        {"totalHits": page.total, "results": [task_summary(t) for t in page.items]}
-    )
+    return await _search(request, full=False)
 
 
 @router.get("/search-v2", summary="Search task attempts (full tasks)")
 async def search_v2(request: Request) -> Response:
-    page = await services(request).task_admin.search(search_request(request))
-    return json_response({"totalHits": page.total, "results": [t.to_json() for t in page.items]})
+    return await _search(request, full=True)
 
 
 @router.get("/externalstoragelocation", summary="Not available: payloads stay in the database")

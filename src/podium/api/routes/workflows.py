@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.routing import Route
 
+from podium.api.grants import narrowed_search, rights_for
 from podium.api.wire import (
     actor_of,
     json_body,
@@ -17,6 +18,7 @@ from podium.api.wire import (
     services,
     text_response,
 )
+from podium.auth.policy import Permission
 from podium.errors import BadRequest
 from podium.model.requests import RerunWorkflowRequest, SkipTaskRequest, StartWorkflowRequest
 from podium.model.testing import WorkflowTestRequest
@@ -24,7 +26,7 @@ from podium.model.validation import parse_model
 from podium.services.summaries import workflow_summary
 from podium.store import SearchRequest
 
-__all__ = ["hot_routes", "router", "search_request"]
+__all__ = ["hot_routes", "readable_search", "router", "search_request"]
 
 router = APIRouter(prefix="/api/workflow", tags=["workflow"])
 
@@ -37,6 +39,13 @@ def search_request(request: Request) -> SearchRequest:
         start=qint(request, "start", 0),
         size=qint(request, "size", 100),
     )
+
+
+async def readable_search(request: Request) -> SearchRequest | None:
+    """The request's search, limited to the workflow types the caller may read unless its
+    roles may read every execution (None: it may read none)."""
+    rights = await rights_for(request, Permission.EXECUTION_READ)
+    return narrowed_search(search_request(request), rights)
 
 
 @router.post("", summary="Start a workflow (returns its id as text)")
@@ -53,7 +62,10 @@ async def _search(request: Request, *, by_tasks: bool, full: bool) -> Response:
     """A page of executions: summaries, or full workflows without their tasks."""
     workflows = services(request).workflows
     find = workflows.search_by_tasks if by_tasks else workflows.search
-    page = await find(search_request(request))
+    search = await readable_search(request)
+    if search is None:
+        return json_response({"totalHits": 0, "results": []})
+    page = await find(search)
     if full:
         rows = [await workflows.to_json(wf, []) for wf in page.items]
     else:
