@@ -278,3 +278,31 @@ def test_a_worker_reports_results_only_for_task_types_it_holds_execute_on(
     assert [t["status"] for t in state["tasks"]] == ["IN_PROGRESS"]  # nothing changed
     unrestricted = {"X-Authorization": app_and_token(client, "UNRESTRICTED_WORKER")[1]}
     assert client.post("/api/tasks", json=result, headers=unrestricted).status_code == 200
+
+
+def test_a_worker_acks_and_logs_only_tasks_of_types_it_holds_execute_on(
+    client: TestClient,
+) -> None:
+    admin = {"X-Authorization": token(client, *new_key(client, "ADMIN"))}
+    register_one_step(client, admin)
+    workflow_id = client.post("/api/workflow/granted_work", json={}, headers=admin).text
+    [task] = client.get(
+        "/api/tasks/poll/batch/paid_work", headers=admin, params={"timeout": 1}
+    ).json()
+    app_id, worker_token = app_and_token(client, "WORKER")
+    worker = {"X-Authorization": worker_token}
+    log = f"/api/tasks/{task['taskId']}/log"
+    for path in (f"/api/tasks/{task['taskId']}/ack", log, "/api/tasks/no-such-task/ack"):
+        refused = client.post(path, content=b"a line", headers=worker)
+        assert refused.status_code == 403, (path, refused.text)
+    assert client.get(log, headers=admin).status_code == 204  # nothing was written
+
+    grant = {
+        "subject": {"type": "USER", "id": f"app:{app_id}"},
+        "target": {"type": "TASK_DEF", "id": "paid_work"},
+        "access": ["EXECUTE"],
+    }
+    assert client.post("/api/auth/authorization", json=grant, headers=admin).status_code == 200
+    assert client.post(log, content=b"a line", headers=worker).status_code == 200
+    assert [entry["log"] for entry in client.get(log, headers=admin).json()] == ["a line"]
+    assert workflow_id

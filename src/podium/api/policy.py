@@ -15,6 +15,7 @@ from starlette.responses import Response
 from podium.api.auth import principal_of
 from podium.api.grants import require_grant
 from podium.auth.policy import Permission, allowed
+from podium.auth.principals import Principal
 from podium.errors import Forbidden, Unauthenticated
 
 __all__ = [
@@ -225,11 +226,26 @@ async def check(request: Request, route_path: str) -> None:
         raise Unauthenticated("A token is required: X-Authorization or Bearer")
     if not allowed(principal, permission):
         await require_grant(request, route_path, principal)  # grants stack on roles
+    if permission is Permission.TASK_WORK:
+        await _check_task_type(request, principal)
+
+
+async def _check_task_type(request: Request, principal: Principal) -> None:
+    """A worker's call naming a task type (a poll) or a task (ack, log) needs EXECUTE on that
+    type. Results (`POST /api/tasks`, update-v2) are checked by the task service instead."""
     task_type = request.path_params.get("tasktype")
-    if permission is Permission.TASK_WORK and task_type is not None:
-        security = request.app.state.services.security
-        if not await security.may_execute(principal, task_type):
-            raise Forbidden(f"{principal.id} has no EXECUTE permission on task {task_type}")
+    task_id = request.path_params.get("task_id")
+    if task_type is None and task_id is None:
+        return
+    services = request.app.state.services
+    types = await services.security.executable(principal)
+    if types is None:
+        return
+    if task_type is None:
+        task_type = await services.access.task_type(task_id)
+    if task_type not in types:
+        named = task_type or task_id
+        raise Forbidden(f"{principal.id} has no EXECUTE permission on task {named}")
 
 
 async def worker_task_types(request: Request) -> frozenset[str] | None:

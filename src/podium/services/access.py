@@ -144,6 +144,12 @@ class AccessService:
             return None
         return task.workflowType or await self.workflow_name(task.workflowInstanceId)
 
+    async def task_type(self, task_id: str) -> str | None:
+        """The type of a task attempt (None: no such task)."""
+        async with self.ctx.store.transaction() as tx:
+            task = await tx.get_task(task_id)
+        return task.taskType if task is not None else None
+
     async def existing(self, target_type: str, names: Iterable[str]) -> set[str]:
         """Which of these workflow (any version) or task definitions exist."""
         async with self.ctx.store.transaction() as tx:
