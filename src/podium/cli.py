@@ -82,6 +82,13 @@ def server(
             envvar="PODIUM_JWT_ROLES_CLAIM", help="Claim (or dotted path) holding the roles"
         ),
     ] = "roles",
+    jwt_groups_claim: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PODIUM_JWT_GROUPS_CLAIM",
+            help="Claim (or dotted path) holding the caller's groups (none unless set)",
+        ),
+    ] = None,
     trusted_proxy: Annotated[
         list[str] | None,
         typer.Option(
@@ -264,6 +271,7 @@ def server(
         jwt_issuer=jwt_issuer,
         jwt_audience=jwt_audience,
         jwt_roles_claim=jwt_roles_claim,
+        jwt_groups_claim=jwt_groups_claim,
         trusted_proxy=proxies or None,
         open_monitoring=open_monitoring,
         oidc_issuer=oidc_issuer,
@@ -364,17 +372,17 @@ def apps_create(
     This is how the first admin is made, before any token exists.
     """
     from podium.server import make_store
+    from podium.services.applications import ApplicationService
     from podium.services.context import ServiceContext
-    from podium.services.security import SecurityService
 
     store = make_store(Settings.from_env(db=db))
 
     async def run() -> dict[str, str]:
         await store.open()
         try:
-            security = SecurityService(ServiceContext(store=store))
-            created = await security.create_application(name, role, actor="cli")
-            key = await security.create_access_key(created["id"])
+            applications = ApplicationService(ServiceContext(store=store))
+            created = await applications.create_application(name, role, actor="cli")
+            key = await applications.create_access_key(created["id"])
         finally:
             await store.close()
         return {"id": created["id"], "keyId": key["id"], "keySecret": key["secret"]}

@@ -40,9 +40,12 @@ class Settings:
     """The `aud` those tokens must include."""
     jwt_roles_claim: str = "roles"
     """The claim (or dotted path into nested claims) holding the caller's roles."""
+    jwt_groups_claim: str | None = None
+    """The claim (or dotted path) holding the groups the caller belongs to (None: none)."""
     trusted_proxy: tuple[str, ...] = ()
     """Addresses (IPs or CIDRs) of reverse proxies whose identity headers (`X-User`,
-    `X-User-Email`, `X-User-Roles`) name the caller; from any other address they are dropped."""
+    `X-User-Email`, `X-User-Roles`, `X-User-Groups`) name the caller; from any other address
+    they are dropped."""
     open_monitoring: bool = True
     """With authentication on, health and metrics endpoints still answer without a token."""
     oidc_issuer: str | None = None

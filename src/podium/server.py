@@ -186,7 +186,11 @@ def external_issuer(settings: Settings) -> JwksVerifier | None:
     if not settings.jwt_issuer or not settings.jwt_audience:
         raise SystemExit("--jwt-jwks-url needs --jwt-issuer and --jwt-audience too")
     issuer = ExternalIssuer(
-        settings.jwt_jwks_url, settings.jwt_issuer, settings.jwt_audience, settings.jwt_roles_claim
+        settings.jwt_jwks_url,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        settings.jwt_roles_claim,
+        settings.jwt_groups_claim,
     )
     return JwksVerifier(issuer, _fetch_json)
 

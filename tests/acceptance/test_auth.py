@@ -16,9 +16,17 @@ from conductor.client.configuration.configuration import Configuration
 from conductor.client.configuration.settings.authentication_settings import (
     AuthenticationSettings,
 )
+from conductor.client.http.models.create_or_update_application_request import (
+    CreateOrUpdateApplicationRequest,
+)
 from conductor.client.http.models.start_workflow_request import StartWorkflowRequest
+from conductor.client.http.models.subject_ref import SubjectRef, SubjectType
+from conductor.client.http.models.target_ref import TargetRef, TargetType
+from conductor.client.http.models.upsert_group_request import UpsertGroupRequest
+from conductor.client.http.models.upsert_user_request import UpsertUserRequest
 from conductor.client.http.models.workflow_def import WorkflowDef
 from conductor.client.http.models.workflow_task import WorkflowTask
+from conductor.client.orkes.models.access_type import AccessType
 from conductor.client.orkes_clients import OrkesClients
 
 from tests.acceptance.harness import running_task_handler, sdk_workers, unique, wait_for_workflow
@@ -138,6 +146,100 @@ def test_a_worker_without_execute_is_refused_and_gets_nothing_until_granted(
             handler.stop_processes()
             handler.logger_process.join(5)
     assert done.status == "COMPLETED"
+
+
+def test_an_admin_sets_up_a_worker_application_with_the_sdk_authorization_client(
+    podium: PodiumProcess,
+) -> None:
+    admin_app = create_app(podium.db, "ADMIN")
+    admin = Configuration(
+        server_api_url=podium.api,
+        log_level="WARNING",
+        authentication_settings=AuthenticationSettings(admin_app["keyId"], admin_app["keySecret"]),
+    )
+    clients = OrkesClients(admin)
+    authorization = clients.get_authorization_client()
+    app = authorization.create_application(
+        CreateOrUpdateApplicationRequest(name=unique("sdk_worker"))
+    )
+    assert authorization.get_application(app.id).name == app.name
+    key = authorization.create_access_key(app.id)
+    authorization.add_role_to_application_user(app.id, "WORKER")
+    authorization.grant_permissions(
+        SubjectRef(SubjectType.USER, f"app:{app.id}"),
+        TargetRef(TargetType.TASK_DEF, GREET_TASK),
+        [AccessType.EXECUTE],
+    )
+    [listed] = authorization.get_access_keys(app.id)
+    assert (listed.id, listed.status) == (key.id, "ACTIVE")
+    assert f"app:{app.id}" in executors(authorization)
+
+    name = unique("sdk_granted_greeting")
+    step = WorkflowTask(name=GREET_TASK, task_reference_name="greet", input_parameters={})
+    clients.get_metadata_client().register_workflow_def(
+        WorkflowDef(name=name, version=1, tasks=[step]), overwrite=True
+    )
+    workflows = clients.get_workflow_client()
+    worker = Configuration(
+        server_api_url=podium.api,
+        log_level="WARNING",
+        authentication_settings=AuthenticationSettings(key.id, key.secret),
+    )
+    with running_task_handler(worker, sdk_workers(GREET_TASK), clients.get_task_client()):
+        workflow_id = workflows.start_workflow(StartWorkflowRequest(name=name, version=1, input={}))
+        done: Any = wait_for_workflow(workflows, workflow_id, timeout=60)
+    assert done.status == "COMPLETED"
+    authorization.delete_application(app.id)
+    assert f"app:{app.id}" not in executors(authorization)  # its grants went with it
+
+
+def test_an_admin_manages_users_and_groups_with_the_sdk_authorization_client(
+    podium: PodiumProcess,
+) -> None:
+    admin_app = create_app(podium.db, "ADMIN")
+    admin = Configuration(
+        server_api_url=podium.api,
+        log_level="WARNING",
+        authentication_settings=AuthenticationSettings(admin_app["keyId"], admin_app["keySecret"]),
+    )
+    authorization = OrkesClients(admin).get_authorization_client()
+    group_id, user_id = unique("ops"), unique("jane") + "@acme.example"
+    group = authorization.upsert_group(
+        UpsertGroupRequest(description="Operations", roles=["WORKER"], default_access={}),
+        group_id,
+    )
+    assert (group.id, group.description, [r.name for r in group.roles]) == (
+        group_id,
+        "Operations",
+        ["WORKER"],
+    )
+    user = authorization.upsert_user(UpsertUserRequest(name="Jane", roles=["USER"]), user_id)
+    assert (user.id, user.name, [r.name for r in user.roles]) == (user_id, "Jane", ["USER"])
+    authorization.add_user_to_group(group_id, user_id)
+    [member] = authorization.get_users_in_group(group_id)
+    assert (member.id, [g.id for g in member.groups]) == (user_id, [group_id])
+    authorization.grant_permissions(
+        SubjectRef(SubjectType.GROUP, group_id),
+        TargetRef(TargetType.TASK_DEF, GREET_TASK),
+        [AccessType.EXECUTE],
+    )
+    [granted] = authorization.get_granted_permissions_for_group(group_id)
+    assert (granted.target.id, granted.access) == (GREET_TASK, ["EXECUTE"])
+    for_user = authorization.get_granted_permissions_for_user(user_id)
+    assert [g.target.id for g in for_user] == [GREET_TASK]
+    checked = authorization.check_permissions(user_id, "TASK_DEF", GREET_TASK)
+    assert (checked["EXECUTE"], checked["DELETE"]) == (True, False)
+    authorization.remove_user_from_group(group_id, user_id)
+    assert authorization.get_users_in_group(group_id) == []
+    authorization.delete_group(group_id)
+    authorization.delete_user(user_id)
+    assert user_id not in [u.id for u in authorization.list_users()]
+
+
+def executors(authorization: Any) -> list[str]:
+    """The subjects holding EXECUTE on the greeting task (other tests' too: one server)."""
+    granted = authorization.get_permissions(TargetRef(TargetType.TASK_DEF, GREET_TASK))
+    return [subject.id for subject in granted.get("EXECUTE", [])]
 
 
 def test_an_unknown_role_creates_nothing_and_prints_no_secret(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.acceptance.test_auth import create_app
 from tests.support.postgres import postgres_database, terminate_connections
 from tests.support.server import PodiumProcess, wait_for
 
@@ -220,3 +221,39 @@ def test_a_blocking_execute_on_one_node_answers_when_another_node_completes_its_
     lags = [execute_completed_elsewhere(a, b, n) for n in range(3)]
     # Without the announcement node a would notice only at its 1 s re-read.
     assert max(lags) < 0.4, lags
+
+
+def test_a_role_taken_away_through_one_node_is_gone_on_the_others_at_once(
+    tmp_path: Path,
+) -> None:
+    with postgres_database() as url:
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+        a, b = (PodiumProcess(tmp_path / name, "--auth", db=url) for name in ("a", "b"))
+        a.start()
+        b.start()
+        try:
+            admin_app = create_app(url, "ADMIN")
+            admin = {"X-Authorization": token_of(a, admin_app["keyId"], admin_app["keySecret"])}
+            app = httpx.post(f"{a.api}/applications", json={"name": "reader"}, headers=admin)
+            app_id = app.json()["id"]
+            roles = f"{a.api}/applications/{app_id}/roles/READ_ONLY_USER"
+            assert httpx.post(roles, headers=admin).status_code == 200
+            key = httpx.post(f"{a.api}/applications/{app_id}/accessKeys", headers=admin).json()
+            reader = {"X-Authorization": token_of(b, key["id"], key["secret"])}
+
+            def reads_on_b() -> int:
+                return httpx.get(f"{b.api}/event", headers=reader).status_code  # roles alone decide
+
+            assert reads_on_b() == 200  # node b has now cached the reader's roles
+            assert httpx.delete(roles, headers=admin).status_code == 200  # through node a
+            wait_for(lambda: reads_on_b() == 403, 5, "node b to drop the reader's role")
+        finally:
+            a.stop()
+            b.stop()
+
+
+def token_of(node: PodiumProcess, key_id: str, secret: str) -> str:
+    answer = httpx.post(f"{node.api}/token", json={"keyId": key_id, "keySecret": secret})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["token"])

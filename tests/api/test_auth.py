@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from podium.auth.principals import Principal
 from podium.config import Settings
 from podium.server import build_app
+from podium.services.applications import ApplicationService
 from podium.services.security import SecurityService
 
 
@@ -33,7 +34,7 @@ def security(client: TestClient) -> SecurityService:
 
 def new_app(client: TestClient, *roles: str, name: str = "billing") -> tuple[str, str, str]:
     """(application id, key id, secret) of a new application with `roles`."""
-    svc = security(client)
+    svc: ApplicationService = client.app.state.services.applications  # type: ignore[attr-defined]
     create = functools.partial(svc.create_application, name, list(roles), actor="test")
     assert client.portal is not None
     app = client.portal.call(create)

@@ -72,7 +72,7 @@ MAY: dict[str, set[Permission]] = {
     "USER": {P.METADATA_CREATE},  # the rest by grants on what it owns or was granted
     "WORKER": {P.TASK_WORK},
     "UNRESTRICTED_WORKER": {P.TASK_WORK},
-    "APPLICATION_MANAGER": set(),
+    "APPLICATION_MANAGER": {P.APPLICATIONS},
 }
 
 
@@ -146,6 +146,13 @@ def test_the_specification_names_every_role() -> None:
         ("GET /api/admin/config", P.ADMIN),
         ("POST /api/auth/authorization", P.ADMIN),
         ("GET /api/audit", P.ADMIN),
+        ("POST /api/applications", P.APPLICATIONS),
+        ("POST /api/applications/{app_id}/roles/{role}", P.APPLICATIONS),
+        ("POST /api/applications/{app_id}/accessKeys", P.APPLICATIONS),
+        ("PUT /api/users/{user_id}", P.ADMIN),
+        ("PUT /api/groups/{group_id}", P.ADMIN),
+        ("POST /api/groups/{group_id}/users", P.ADMIN),
+        ("GET /api/users/{user_id}/permissions", P.ADMIN),
         ("POST /api/tasks/queue/requeue/{tasktype}", P.ADMIN),
         ("POST /api/token", P.OPEN),
         ("GET /actuator/prometheus", P.MONITORING),

@@ -16,6 +16,7 @@ from joserfc.jwk import KeySet, RSAKey
 
 from podium.config import Settings
 from podium.server import build_app
+from tests.api.test_auth import app_and_token
 from tests.support.server import wait_for
 
 ISSUER = "http://oathkeeper.test/"
@@ -141,3 +142,46 @@ def test_access_keys_keep_working_beside_the_issuer(client: TestClient) -> None:
 
     _app, token = app_and_token(client, "ADMIN")
     assert get_event_handlers(client, token) == 200
+
+
+def test_a_token_naming_groups_holds_their_stored_roles_and_its_user_records(
+    database: str, idp: Jwks
+) -> None:
+    settings = Settings(
+        db=database,
+        auth=True,
+        jwt_jwks_url=idp.url,
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+        jwt_roles_claim="session.roles",
+        jwt_groups_claim="session.groups",
+    )
+    with TestClient(build_app(settings), raise_server_exceptions=False) as client:
+        admin = {"X-Authorization": app_and_token(client, "ADMIN")[1]}
+        group = {"roles": ["METADATA_MANAGER"]}
+        assert client.put("/api/groups/designers", json=group, headers=admin).status_code == 200
+        now = now_s(client)
+        designer = idp.token(now, session={"roles": [], "groups": "designers,visitors"})
+        assert get_event_handlers(client, designer) == 200
+        me = client.get("/api/token/userInfo", headers={"Authorization": f"Bearer {designer}"})
+        assert me.json()["roles"] == [{"name": "METADATA_MANAGER"}]
+        assert me.json()["groups"] == [{"id": "designers"}, {"id": "visitors"}]
+        outsider = idp.token(now, sub="someone-else", session={"groups": ["visitors"]})
+        assert get_event_handlers(client, outsider) == 403
+        # A user record's roles count too, from the next request on.
+        user = {"name": "Other", "roles": ["READ_ONLY_USER"]}
+        assert client.put("/api/users/someone-else", json=user, headers=admin).status_code == 200
+        assert get_event_handlers(client, outsider) == 200
+        # A deleted group's roles are gone at once.
+        assert client.delete("/api/groups/designers", headers=admin).status_code == 200
+        assert get_event_handlers(client, designer) == 403
+
+
+def test_without_a_groups_claim_configured_a_token_names_no_groups(
+    client: TestClient, idp: Jwks
+) -> None:
+    admin = {"X-Authorization": app_and_token(client, "ADMIN")[1]}
+    group = {"roles": ["METADATA_MANAGER"]}
+    assert client.put("/api/groups/designers", json=group, headers=admin).status_code == 200
+    designer = idp.token(now_s(client), groups=["designers"], session={"groups": ["designers"]})
+    assert get_event_handlers(client, designer) == 403

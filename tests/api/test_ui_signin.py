@@ -280,3 +280,19 @@ def test_without_an_identity_provider_sign_in_says_it_is_not_configured(tmp_path
         page = open_.get("/ui/")
         assert page.status_code == 200
         assert "Authentication is off" in page.text
+
+
+def test_a_signed_in_person_holds_the_stored_roles_of_their_groups(
+    client: TestClient, provider: OidcProvider
+) -> None:
+    _app_id, admin_token = app_and_token(client, "ADMIN", "root")
+    admin = {"X-Authorization": admin_token}
+    group = {"description": "operators", "roles": ["WORKFLOW_MANAGER"]}
+    assert client.put("/api/groups/ops", json=group, headers=admin).status_code == 200
+    provider.person = {"sub": "erin", "email": "erin@example.com", "groups": ["ops"]}
+    sign_in(client)
+    assert "WORKFLOW_MANAGER" in client.get("/ui/").text
+    assert client.get("/api/event").status_code == 200  # METADATA_READ by the group's role
+    group["roles"] = []
+    assert client.put("/api/groups/ops", json=group, headers=admin).status_code == 200
+    assert client.get("/api/event").status_code == 403  # the same session, at once

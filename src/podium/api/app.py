@@ -14,9 +14,11 @@ from podium.api.errors import install_error_handlers
 from podium.api.limits import BodyLimit
 from podium.api.policy import authorize, guarded, open_paths
 from podium.api.routes import (
+    applications,
     audit,
     auth,
     bulk,
+    directory,
     events,
     metadata,
     queue,
@@ -81,7 +83,20 @@ def create_app(
     return app
 
 
-ROUTER_MODULES = (auth, audit, bulk, workflows, metadata, tasks, queue, events, system, ui)
+ROUTER_MODULES = (
+    auth,
+    audit,
+    applications,
+    directory,
+    bulk,
+    workflows,
+    metadata,
+    tasks,
+    queue,
+    events,
+    system,
+    ui,
+)
 """Every module's router, in matching order (bulk before workflows: `/api/workflow/bulk/x`
 must not be read as a workflow id)."""
 

@@ -65,7 +65,10 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            principal = proxied or await self._from_credentials(scope)
+            if proxied is not None:
+                principal = await self.security.identify(proxied)
+            else:
+                principal = await self._from_credentials(scope)
         except Unauthenticated as exc:
             if _is_page(scope):  # a person's browser: off to sign in, then back here
                 await _to_sign_in(scope, send)
@@ -97,7 +100,7 @@ class AuthMiddleware:
             codec = await self.security.sessions()
             if not codec.csrf_ok(session.sid, _header(scope, b"x-csrf-token")):
                 raise Forbidden("A request made with the session cookie needs X-CSRF-Token")
-        return session.principal
+        return await self.security.identify(session.principal)
 
     async def _from_token(self, scope: Scope) -> Principal:
         token = _token(scope)

@@ -28,6 +28,7 @@ __all__ = ["ASYMMETRIC", "ExternalIssuer", "JwksVerifier", "principal_from"]
 ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]
 
 Fetch = Callable[[str], Awaitable[dict[str, Any]]]
+_MAX_GROUPS = 256  # a token naming more groups is cut short: each costs a lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,8 @@ class ExternalIssuer:
     roles_claim: str = "roles"
     """A claim, or a dotted path into nested claims (`session.identity.metadata_public.roles`),
     holding a list of role names or one string of them separated by spaces or commas."""
+    groups_claim: str | None = None
+    """Likewise for the groups the caller belongs to (None: the token names no groups)."""
 
 
 class JwksVerifier:
@@ -53,7 +56,8 @@ class JwksVerifier:
     async def verify(self, token: str, now_s: int) -> tuple[Principal, int]:
         """The principal and expiry (epoch s) of a valid token from the issuer."""
         claims = await self.claims(token, now_s)
-        return principal_from(claims, self.issuer.roles_claim), claims["exp"]
+        principal = principal_from(claims, self.issuer.roles_claim, self.issuer.groups_claim)
+        return principal, claims["exp"]
 
     async def claims(self, token: str, now_s: int) -> dict[str, Any]:
         """The claims of a valid token from the issuer (signature, iss, aud, sub, exp, nbf
@@ -109,8 +113,8 @@ def principal_from(
     subject = claims["sub"]
     names = (claims.get(k) for k in ("email", "preferred_username", "name"))
     name = next((n for n in names if isinstance(n, str)), subject)
-    roles = frozenset(_roles(claims, roles_claim)) & ROLES
-    groups = frozenset(_roles(claims, groups_claim)) if groups_claim else frozenset()
+    roles = frozenset(_names(claims, roles_claim)) & ROLES
+    groups = frozenset(_names(claims, groups_claim)[:_MAX_GROUPS] if groups_claim else ())
     return Principal(subject, name, roles, groups=groups)
 
 
@@ -132,7 +136,7 @@ def _holds(keys: KeySet, kid: str) -> bool:
     return True
 
 
-def _roles(claims: dict[str, Any], path: str) -> list[str]:
+def _names(claims: dict[str, Any], path: str) -> list[str]:
     value: Any = claims
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from podium.auth.principals import Principal
+from podium.auth.principals import ADMIN_ONLY_ROLES, Principal
 
-__all__ = ["ROLE_PERMISSIONS", "Permission", "allowed"]
+__all__ = ["ROLE_PERMISSIONS", "Permission", "allowed", "may_give"]
 
 
 class Permission(StrEnum):
@@ -34,6 +34,8 @@ class Permission(StrEnum):
     """Pause, resume, retry, terminate, remove, complete a task by reference, signal."""
     TASK_WORK = "task:work"
     """A worker's calls: poll, update, ack, log."""
+    APPLICATIONS = "applications"
+    """Applications, their access keys, roles and tags (admin-only roles: ADMIN alone)."""
     ADMIN = "admin"
     """Server administration: configuration, queues, repairs."""
 
@@ -56,7 +58,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "USER": frozenset({Permission.METADATA_CREATE}),
     "WORKER": frozenset({Permission.TASK_WORK}),
     "UNRESTRICTED_WORKER": frozenset({Permission.TASK_WORK}),
-    "APPLICATION_MANAGER": frozenset(),
+    "APPLICATION_MANAGER": frozenset({Permission.APPLICATIONS}),
 }
 """Every role also holds ANY (and OPEN). An unknown role holds nothing."""
 
@@ -66,3 +68,9 @@ def allowed(principal: Principal, permission: Permission) -> bool:
     if permission in (Permission.OPEN, Permission.ANY):
         return True
     return any(permission in ROLE_PERMISSIONS.get(role, ()) for role in principal.roles)
+
+
+def may_give(principal: Principal | None, role: str) -> bool:
+    """Whether the principal may give `role` to an application, or change an application
+    holding it: admin-only roles need ADMIN (None: authentication is off, anyone may)."""
+    return principal is None or role not in ADMIN_ONLY_ROLES or "ADMIN" in principal.roles

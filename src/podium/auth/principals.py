@@ -6,7 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["APPLICATION_ROLES", "ROLES", "USER_ROLES", "Principal", "plain_text", "principal_of"]
+__all__ = [
+    "ADMIN_ONLY_ROLES",
+    "APPLICATION_ROLES",
+    "ROLES",
+    "USER_ROLES",
+    "Principal",
+    "plain_text",
+    "principal_of",
+]
 
 USER_ROLES = ("ADMIN", "USER", "READ_ONLY_USER", "METADATA_MANAGER", "WORKFLOW_MANAGER")
 """Orkes' roles for people."""
@@ -22,6 +30,10 @@ APPLICATION_ROLES = (
 )
 """Orkes' roles for applications (the last four only an admin may give)."""
 ROLES = frozenset(USER_ROLES + APPLICATION_ROLES)
+ADMIN_ONLY_ROLES = frozenset(
+    {"ADMIN", "UNRESTRICTED_WORKER", "METADATA_MANAGER", "WORKFLOW_MANAGER", "APPLICATION_MANAGER"}
+)
+"""Roles only an ADMIN may give to an application: an APPLICATION_MANAGER may not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +46,16 @@ class Principal:
     roles: frozenset[str]
     application: bool = False
     groups: frozenset[str] = frozenset()
-    """Groups the identity provider or proxy names (grants to a GROUP apply to members)."""
+    """The groups a person belongs to (named by their token or stored); grants to a GROUP
+    subject apply to its members."""
+    key_id: str | None = None
+    """The access key an application's token was issued for."""
 
     @classmethod
-    def of_application(cls, app_id: str, name: str, roles: frozenset[str]) -> Principal:
-        return cls(f"app:{app_id}", name, roles, application=True)
+    def of_application(
+        cls, app_id: str, name: str, roles: frozenset[str], key_id: str | None = None
+    ) -> Principal:
+        return cls(f"app:{app_id}", name, roles, application=True, key_id=key_id)
 
 
 def plain_text(text: str) -> bool:

@@ -16,7 +16,8 @@ __all__ = ["IDENTITY_HEADERS", "TrustedProxies", "without_identity"]
 
 USER, EMAIL, ROLES_HEADER = b"x-user", b"x-user-email", b"x-user-roles"
 FORWARDED_FOR = b"x-forwarded-for"
-IDENTITY_HEADERS = frozenset({USER, EMAIL, ROLES_HEADER})
+GROUPS_HEADER = b"x-user-groups"
+IDENTITY_HEADERS = frozenset({USER, EMAIL, ROLES_HEADER, GROUPS_HEADER})
 _MAX_HEADER = 1024
 
 Headers = list[tuple[bytes, bytes]]
@@ -42,8 +43,9 @@ class TrustedProxies:
         subject = _text(found.get(USER))
         if not subject:
             return None
-        roles = frozenset(_text(found.get(ROLES_HEADER)).replace(",", " ").split()) & ROLES
-        return Principal(subject, _text(found.get(EMAIL)) or subject, roles)
+        roles = frozenset(_names(found.get(ROLES_HEADER))) & ROLES
+        groups = frozenset(_names(found.get(GROUPS_HEADER)))
+        return Principal(subject, _text(found.get(EMAIL)) or subject, roles, groups=groups)
 
     def client_address(self, peer: str | None, headers: Iterable[tuple[bytes, bytes]]) -> str:
         """The caller's address: the TCP peer, or behind trusted proxies the right-most
@@ -74,6 +76,11 @@ class TrustedProxies:
 def without_identity(headers: Headers) -> Headers:
     """The headers minus every identity header (for requests not from a trusted proxy)."""
     return [(name, value) for name, value in headers if name not in IDENTITY_HEADERS]
+
+
+def _names(raw: bytes | None) -> list[str]:
+    """Names separated by commas or spaces."""
+    return _text(raw).replace(",", " ").split()
 
 
 def _text(raw: bytes | None) -> str:

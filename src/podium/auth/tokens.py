@@ -73,6 +73,7 @@ class TokenSigner:
             subject.removeprefix("app:"),
             name if isinstance(name, str) else subject,
             frozenset(str(r) for r in roles),
+            key_id,
         )
         return principal, key_id, expires
 

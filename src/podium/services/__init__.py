@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from podium.auth.jwks import JwksVerifier
 from podium.events.bus import EventBuses
 from podium.services.access import AccessService
+from podium.services.applications import ApplicationService
 from podium.services.audit import AuditService
 from podium.services.context import (
     DEFINITIONS_CHANGED,
@@ -16,6 +17,7 @@ from podium.services.context import (
     Wakeups,
 )
 from podium.services.decisions import Decisions
+from podium.services.directory import DirectoryService
 from podium.services.event_processing import EventActions, EventProcessor, WatchedEventHandlers
 from podium.services.events import EventHandlerService
 from podium.services.hierarchy import Hierarchy
@@ -64,6 +66,8 @@ class Services:
     event_processor: EventProcessor
     retention: Retention
     security: SecurityService
+    applications: ApplicationService
+    directory: DirectoryService
     audit: AuditService
     access: AccessService
 
@@ -111,6 +115,8 @@ def build_services(
         runner=runner,
         retention=Retention(ctx, operations, retention or RetentionPolicy()),
         security=SecurityService(ctx, token_ttl_s=token_ttl_s, external=external),
+        applications=ApplicationService(ctx),
+        directory=DirectoryService(ctx),
         audit=AuditService(ctx),
         access=AccessService(ctx),
     )

@@ -17,6 +17,7 @@ __all__ = [
     "DEFINITIONS_CHANGED",
     "GRANTS_CHANGED",
     "HANDLERS_CHANGED",
+    "PRINCIPALS_CHANGED",
     "Limits",
     "ServiceContext",
     "Wakeups",
@@ -27,6 +28,8 @@ __all__ = [
 DEFINITIONS_CHANGED = "changed:definitions"
 HANDLERS_CHANGED = "changed:event-handlers"
 GRANTS_CHANGED = "changed:grants"
+PRINCIPALS_CHANGED = "changed:principals"
+"""Applications, their keys and roles, users, groups or memberships changed."""
 
 
 def epoch_ms() -> int:

@@ -1,4 +1,4 @@
-"""Applications, their access keys, and the tokens they trade them for (`POST /api/token`)."""
+"""Tokens for access keys (`POST /api/token`), who a token speaks for, and grants."""
 
 from __future__ import annotations
 
@@ -10,16 +10,23 @@ from collections import OrderedDict
 from podium.auth.jwks import JwksVerifier
 from podium.auth.keys import hash_secret, new_secret, verify_secret
 from podium.auth.limits import FailureLimiter
-from podium.auth.principals import ROLES, Principal
+from podium.auth.principals import Principal
 from podium.auth.sessions import Session, SessionCodec
 from podium.auth.tokens import TokenExpired, TokenInvalid, TokenSigner
-from podium.errors import BadRequest, NotFound, TooManyAttempts, Unauthenticated
+from podium.errors import BadRequest, TooManyAttempts, Unauthenticated
 from podium.services.access import subjects
 from podium.services.context import GRANTS_CHANGED, ServiceContext
+from podium.services.identities import BoundedCache, Identities
 from podium.services.unit import announce, unit_of_work
-from podium.store import JSON, Grant
+from podium.store import JSON, Grant, Tx
 
-__all__ = ["SecurityService"]
+__all__ = [
+    "ACCESS",
+    "TARGET_TYPES",
+    "SecurityService",
+    "granted_access",
+    "remove_grants_of",
+]
 
 _SIGNING_SECRET = "token-signing-key"
 _VERIFIED_CACHE = 4096  # tokens whose signature was checked, by token text
@@ -41,7 +48,6 @@ TARGET_TYPES = frozenset(
 )
 ACCESS = frozenset({"READ", "CREATE", "UPDATE", "DELETE", "EXECUTE"})
 _UNRESTRICTED = frozenset({"ADMIN", "UNRESTRICTED_WORKER"})
-_GRANT_CACHE_S = 30.0  # a safety net: changes are announced to every node at once
 
 
 class SecurityService:
@@ -60,45 +66,10 @@ class SecurityService:
         """Verifies bearer JWTs of an external issuer (None: only this cluster's tokens)."""
         self.limiter = FailureLimiter()
         self._signer: TokenSigner | None = None
+        self.identities = Identities(ctx)
         self._verified: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
-        self._executable: dict[str, tuple[float, frozenset[str]]] = {}
+        self._executable: BoundedCache[Principal, frozenset[str]] = BoundedCache()
         ctx.wakeups.on(GRANTS_CHANGED, self._executable.clear)
-
-    async def create_application(self, name: str, roles: list[str], *, actor: str) -> JSON:
-        if not name.strip():
-            raise BadRequest("An application needs a name")
-        unknown = sorted(set(roles) - ROLES)
-        if unknown:
-            raise BadRequest(f"Unknown roles: {', '.join(unknown)}; known: {sorted(ROLES)}")
-        now = self.ctx.clock()
-        app = {
-            "id": self.ctx.new_id(),
-            "name": name.strip(),
-            "roles": sorted(set(roles)),
-            "createdBy": actor,
-            "createTime": now,
-            "updatedBy": actor,
-            "updateTime": now,
-        }
-        async with unit_of_work(self.ctx) as unit:
-            await unit.tx.put_application(app)
-        return app
-
-    async def create_access_key(self, app_id: str) -> JSON:
-        """A new key of the application: `{"id", "secret"}`, the only time the secret is seen."""
-        secret = new_secret()
-        key = {
-            "id": secrets.token_hex(16),
-            "applicationId": app_id,
-            "secretHash": await asyncio.to_thread(hash_secret, secret),
-            "status": "ACTIVE",
-            "createdAt": self.ctx.clock(),
-        }
-        async with unit_of_work(self.ctx) as unit:
-            if await unit.tx.get_application(app_id) is None:
-                raise NotFound(f"No such application: {app_id}")
-            await unit.tx.put_access_key(key)
-        return {"id": key["id"], "secret": secret}
 
     async def issue_token(self, key_id: str, secret: str, client: str) -> str:
         """A token for the application owning the key; refused (and counted against the
@@ -115,7 +86,8 @@ class SecurityService:
         return signer.issue(principal, key_id, self.ctx.clock() // 1000, self.token_ttl_s)
 
     async def authenticate(self, token: str) -> Principal:
-        """The principal a token speaks for; Unauthenticated when invalid or expired."""
+        """The principal a token speaks for, with its roles as they stand now (`identify`);
+        Unauthenticated when invalid or expired, or its application or key is gone."""
         now_s = self.ctx.clock() // 1000
         known = self._verified.get(token)
         if known is None:
@@ -130,7 +102,13 @@ class SecurityService:
         if expires < now_s:
             self._verified.pop(token, None)
             raise Unauthenticated("the token has expired", code="EXPIRED_TOKEN")
-        return principal
+        return await self.identify(principal)
+
+    async def identify(self, claimed: Principal) -> Principal:
+        """The principal with the roles and groups the store holds for it: an application's
+        roles as stored now (Unauthenticated once it or its key is gone or inactive); a
+        person's roles from their token, their user record and each of their groups."""
+        return await self.identities.identify(claimed)
 
     async def _verify(self, token: str, now_s: int) -> tuple[Principal, int]:
         """This cluster's token, else (when configured) the external issuer's."""
@@ -176,7 +154,7 @@ class SecurityService:
         matches = await asyncio.to_thread(verify_secret, secret, stored)
         if not matches or key is None or app is None or key.get("status") != "ACTIVE":
             return None
-        return Principal.of_application(app["id"], app["name"], frozenset(app["roles"]))
+        return Principal.of_application(app["id"], app["name"], frozenset(app["roles"]), key_id)
 
     def _remember(self, token: str, principal: Principal, expires: int) -> tuple[Principal, int]:
         self._verified[token] = (principal, expires)
@@ -207,8 +185,8 @@ class SecurityService:
 
     async def may_execute(self, principal: Principal, task_type: str) -> bool:
         """Whether the principal may work on tasks of this type: ADMIN and
-        UNRESTRICTED_WORKER on all, others with EXECUTE on the TASK_DEF (granted to it, or to
-        one of its roles)."""
+        UNRESTRICTED_WORKER on all, others with EXECUTE on the TASK_DEF (granted to it, to
+        one of its roles or to one of its groups)."""
         types = await self.executable(principal)
         return types is None or task_type in types
 
@@ -216,16 +194,16 @@ class SecurityService:
         """The task types the principal may work on; None: every type."""
         if principal.roles & _UNRESTRICTED:
             return None
-        now = time.monotonic()
-        cached = self._executable.get(principal.id)
-        if cached is None or cached[0] < now:
-            cached = (now + _GRANT_CACHE_S, await self._executable_types(principal))
-            self._executable[principal.id] = cached
-        return cached[1]
+        found, types = self._executable.get(principal)
+        if not found or types is None:
+            types = await self._executable_types(principal)
+            self._executable.put(principal, types)
+        return types
 
     async def _executable_types(self, principal: Principal) -> frozenset[str]:
-        async with unit_of_work(self.ctx) as unit:
-            grants = [g for s in subjects(principal) for g in await unit.tx.grants_of_subject(*s)]
+        # A plain transaction: a read must not carry the audit record of the request served.
+        async with self.ctx.store.transaction() as tx:
+            grants = [g for s in subjects(principal) for g in await tx.grants_of_subject(*s)]
         return frozenset(
             g.target_id for g in grants if g.target_type == "TASK_DEF" and g.access == "EXECUTE"
         )
@@ -250,3 +228,22 @@ def _grants_of(body: object) -> list[Grant]:
         raise BadRequest(f"access must be a non-empty list of {sorted(ACCESS)}")
     s_type, t_type, s_id, t_id = str(kinds[0]), str(kinds[1]), str(ids[0]), str(ids[1])
     return [Grant(s_type, s_id, t_type, t_id, str(a)) for a in sorted(set(access))]
+
+
+async def remove_grants_of(tx: Tx, subject_type: str, subject_id: str) -> None:
+    """Remove every grant of one subject (a deleted application, user or group)."""
+    await tx.remove_grants(await tx.grants_of_subject(subject_type, subject_id))
+
+
+def granted_access(grants: list[Grant]) -> JSON:
+    """Orkes' `{"grantedAccess": [{"target": {type, id}, "access": [...]}]}` of some grants,
+    one entry per target."""
+    by_target: dict[tuple[str, str], set[str]] = {}
+    for g in grants:
+        by_target.setdefault((g.target_type, g.target_id), set()).add(g.access)
+    return {
+        "grantedAccess": [
+            {"target": {"type": t, "id": i}, "access": sorted(access)}
+            for (t, i), access in sorted(by_target.items())
+        ]
+    }

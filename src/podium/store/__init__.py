@@ -394,7 +394,8 @@ class Tx(Protocol):
         ...
 
     async def delete_application(self, app_id: str) -> bool:
-        """Delete an application and all its access keys; False when it did not exist."""
+        """Delete an application, all its access keys and its tags; False when it did not
+        exist."""
         ...
 
     async def get_access_key(self, key_id: str) -> JSON | None:
@@ -428,6 +429,67 @@ class Tx(Protocol):
 
     async def grants_on_target(self, target_type: str, target_id: str) -> list[Grant]:
         """Every grant on one target, ordered by subject type, subject id, access."""
+        ...
+
+    # -- people, groups and application tags ------------------------------------------------
+    async def get_user(self, user_id: str) -> JSON | None:
+        """A person's user record (its JSON as `podium.services` keeps it), or None."""
+        ...
+
+    async def list_users(self) -> list[JSON]:
+        """Every user record, ordered by id."""
+        ...
+
+    async def put_user(self, user: JSON) -> None:
+        """Create or replace the user record `user["id"]`."""
+        ...
+
+    async def delete_user(self, user_id: str) -> bool:
+        """Delete a user record and its group memberships; False when it did not exist."""
+        ...
+
+    async def get_group(self, group_id: str) -> JSON | None:
+        """A group (its JSON as `podium.services` keeps it), or None."""
+        ...
+
+    async def list_groups(self) -> list[JSON]:
+        """Every group, ordered by id."""
+        ...
+
+    async def put_group(self, group: JSON) -> None:
+        """Create or replace the group `group["id"]`."""
+        ...
+
+    async def delete_group(self, group_id: str) -> bool:
+        """Delete a group and its memberships; False when it did not exist."""
+        ...
+
+    async def add_group_members(self, group_id: str, user_ids: Sequence[str]) -> None:
+        """Make these users members of the group; a member already is kept as it is."""
+        ...
+
+    async def remove_group_members(self, group_id: str, user_ids: Sequence[str]) -> None:
+        """Remove these users from the group; one who is not a member is ignored."""
+        ...
+
+    async def group_members(self, group_id: str) -> list[str]:
+        """The user ids of a group's members, in code-point order."""
+        ...
+
+    async def groups_of_user(self, user_id: str) -> list[str]:
+        """The ids of the groups a user belongs to, in code-point order."""
+        ...
+
+    async def application_tags(self, app_id: str) -> list[tuple[str, str]]:
+        """An application's tags as (key, value), ordered by key, then value."""
+        ...
+
+    async def add_application_tags(self, app_id: str, tags: Sequence[tuple[str, str]]) -> None:
+        """Tag an application; a tag it has already is kept as it is."""
+        ...
+
+    async def remove_application_tags(self, app_id: str, tags: Sequence[tuple[str, str]]) -> None:
+        """Remove these tags of an application; one it does not have is ignored."""
         ...
 
     async def append_audit(self, records: Sequence[AuditRecord]) -> None:

@@ -19,6 +19,7 @@ from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Wo
 from podium.model.statuses import TaskStatus, WorkflowStatus
 from podium.store import Page, SearchRequest, Tx
 from podium.store.memory_definitions import MemoryDefinitions
+from podium.store.memory_directory import MemoryDirectory
 from podium.store.memory_events import MemoryEventHandlers
 from podium.store.memory_principals import MemoryPrincipals
 from podium.store.memory_retention import MemoryRetention
@@ -73,7 +74,9 @@ class MemoryStore:
             self._state = working  # reached only when the block did not raise: commit
 
 
-class MemoryTx(MemoryDefinitions, MemoryEventHandlers, MemoryPrincipals, MemoryRetention):
+class MemoryTx(
+    MemoryDefinitions, MemoryEventHandlers, MemoryPrincipals, MemoryDirectory, MemoryRetention
+):
     """Reads and writes of one transaction on its working copy of the tables."""
 
     def __init__(self, state: MemoryState) -> None:

@@ -38,6 +38,9 @@ class MemoryPrincipals:
         for key_id, body in self.state.access_keys.items():
             if _load(body)["applicationId"] == app_id:
                 self.state.access_keys.pop(key_id)
+        for tag in self.state.app_tags:
+            if tag[0] == app_id:
+                self.state.app_tags.pop(tag)
         return self.state.applications.pop(app_id) is not None
 
     async def get_access_key(self, key_id: str) -> JSON | None:

@@ -235,6 +235,14 @@ class MemoryState:
     """Server secrets (the token signing key), by name."""
     grants: CowTable[Grant, bool] = field(default_factory=CowTable)
     """Access grants (the value is unused: a set)."""
+    users: CowTable[str, bytes] = field(default_factory=CowTable)
+    """People's user records' JSON, by id."""
+    groups: CowTable[str, bytes] = field(default_factory=CowTable)
+    """Groups' JSON, by id."""
+    members: CowTable[tuple[str, str], bool] = field(default_factory=CowTable)
+    """(group id, user id) of every membership (the value is unused: a set)."""
+    app_tags: CowTable[tuple[str, str, str], bool] = field(default_factory=CowTable)
+    """(application id, tag key, tag value) of every application tag (a set)."""
     audit: tuple[AuditRecord, ...] = ()
     """The audit log, oldest first (a tuple: a fork shares it until it appends)."""
 
@@ -257,6 +265,10 @@ class MemoryState:
             self.access_keys.fork(),
             self.secrets.fork(),
             self.grants.fork(),
+            self.users.fork(),
+            self.groups.fork(),
+            self.members.fork(),
+            self.app_tags.fork(),
             self.audit,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 
 import orjson
 import pytest
@@ -23,12 +24,13 @@ def _b64(data: dict[str, object]) -> str:
 
 def test_a_token_names_its_application_key_and_expiry() -> None:
     token = SIGNER.issue(WORKER, "key-1", NOW, 3600)
-    assert SIGNER.verify(token, NOW + 10) == (WORKER, "key-1", NOW + 3600)
+    with_key = dataclasses.replace(WORKER, key_id="key-1")
+    assert SIGNER.verify(token, NOW + 10) == (with_key, "key-1", NOW + 3600)
 
 
 def test_a_token_expires_after_its_ttl_and_a_little_clock_skew() -> None:
     token = SIGNER.issue(WORKER, "key-1", NOW, 60)
-    assert SIGNER.verify(token, NOW + 60 + LEEWAY_S)[0] == WORKER
+    assert SIGNER.verify(token, NOW + 60 + LEEWAY_S)[0].id == WORKER.id
     with pytest.raises(TokenExpired):
         SIGNER.verify(token, NOW + 61 + LEEWAY_S)
 

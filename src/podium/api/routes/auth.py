@@ -45,6 +45,7 @@ async def user_info(request: Request) -> Response:
             "id": principal.id,
             "name": principal.name,
             "roles": [{"name": role} for role in sorted(principal.roles)],
+            "groups": [{"id": group} for group in sorted(principal.groups)],
             "applicationUser": principal.application,
         }
     )

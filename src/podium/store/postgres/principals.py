@@ -38,6 +38,7 @@ class PrincipalsMixin(PgBase):
 
     async def delete_application(self, app_id: str) -> bool:
         await self._run("DELETE FROM access_key WHERE app_id=%s", (app_id,))
+        await self._run("DELETE FROM application_tag WHERE app_id=%s", (app_id,))
         return await self._count("DELETE FROM application WHERE id=%s", (app_id,)) > 0
 
     async def get_access_key(self, key_id: str) -> JSON | None:

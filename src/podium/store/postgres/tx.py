@@ -12,6 +12,7 @@ from podium.model.executions import Task, Workflow
 from podium.store.postgres.audit import AuditMixin
 from podium.store.postgres.base import Connection
 from podium.store.postgres.definitions import DefinitionsMixin
+from podium.store.postgres.directory import DirectoryMixin
 from podium.store.postgres.events import EventHandlersMixin
 from podium.store.postgres.notify import notification_payloads
 from podium.store.postgres.principals import PrincipalsMixin
@@ -40,6 +41,7 @@ class PostgresTx(
     DefinitionsMixin,
     EventHandlersMixin,
     PrincipalsMixin,
+    DirectoryMixin,
     AuditMixin,
     SearchMixin,
     QueuesMixin,

@@ -44,6 +44,7 @@ class PrincipalsMixin:
 
     async def delete_application(self, app_id: str) -> bool:
         self.conn.execute("DELETE FROM access_key WHERE app_id=?", (app_id,))
+        self.conn.execute("DELETE FROM application_tag WHERE app_id=?", (app_id,))
         return self.conn.execute("DELETE FROM application WHERE id=?", (app_id,)).rowcount > 0
 
     async def get_access_key(self, key_id: str) -> JSON | None:

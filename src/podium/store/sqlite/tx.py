@@ -12,6 +12,7 @@ from podium.store.queue_sql import NEXT_VISIBLE_AT
 from podium.store.rows import history_row, load_task, load_workflow, task_row, workflow_row
 from podium.store.sqlite.audit import AuditMixin
 from podium.store.sqlite.definitions import DefinitionsMixin
+from podium.store.sqlite.directory import DirectoryMixin
 from podium.store.sqlite.events import EventHandlersMixin
 from podium.store.sqlite.principals import PrincipalsMixin
 from podium.store.sqlite.retention import RetentionMixin
@@ -35,7 +36,13 @@ def _conflicts(message: str) -> Iterator[None]:
 
 
 class SqliteTx(
-    DefinitionsMixin, EventHandlersMixin, PrincipalsMixin, AuditMixin, SearchMixin, RetentionMixin
+    DefinitionsMixin,
+    EventHandlersMixin,
+    PrincipalsMixin,
+    DirectoryMixin,
+    AuditMixin,
+    SearchMixin,
+    RetentionMixin,
 ):
     """Reads and writes inside one open SQLite transaction."""
 
