@@ -17,6 +17,7 @@ import contextlib
 import os
 import platform
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -88,6 +89,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="before the run, put B extra entries in the bench_task queue, due in a day (like "
         "tasks waiting for a retry delay or a callback), so every claim searches a queue at "
         "least B deep",
+    )
+    parser.add_argument(
+        "--auth",
+        action="store_true",
+        help="serve with --auth: register, start and verify as an ADMIN application, poll and "
+        "update as a WORKER application granted EXECUTE on the task type (the checked path)",
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after S seconds")
     args = parser.parse_args(argv)
@@ -200,6 +207,10 @@ class Run:
     rate: float = 0.0
     preload: bool = False
     ids: list[str] = field(default_factory=list)
+    admin: dict[str, str] = field(default_factory=dict)
+    """Headers of the register/start/verify calls (a token with --auth)."""
+    worker: dict[str, str] = field(default_factory=dict)
+    """Headers of polls and updates (a WORKER's token with --auth)."""
     completed_tasks: int = 0
     polls: int = 0
     empty_polls: int = 0
@@ -223,13 +234,39 @@ async def request_json(
     run: Run, method: str, path: str, body: object = None, *, node: int = 0
 ) -> Any:
     data = None if body is None else orjson.dumps(body)
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **run.admin}
     url = run.api(node) + path
     async with run.session.request(method, url, data=data, headers=headers) as resp:
         text = await resp.read()
         if resp.status != 200:
             raise BenchmarkFailed(f"{method} {path} -> {resp.status}: {text[:500]!r}")
         return orjson.loads(text) if text and resp.content_type == "application/json" else text
+
+
+async def sign_in(run: Run, db: str) -> None:
+    """An ADMIN application for the client's calls, a WORKER one granted the task type."""
+
+    async def application(role: str) -> tuple[str, dict[str, str]]:
+        command = ["apps", "create", f"bench-{role}", "--role", role, "--db", db]
+        made = subprocess.run(
+            [sys.executable, "-m", "podium", *command],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        app = orjson.loads(made.stdout.strip().splitlines()[-1])
+        body = {"keyId": app["keyId"], "keySecret": app["keySecret"]}
+        answer = await request_json(run, "POST", "/token", body)
+        return app["id"], {"X-Authorization": answer["token"]}
+
+    _admin_id, run.admin = await application("ADMIN")
+    worker_id, run.worker = await application("WORKER")
+    grant = {
+        "subject": {"type": "USER", "id": f"app:{worker_id}"},
+        "target": {"type": "TASK_DEF", "id": TASK_TYPE},
+        "access": ["EXECUTE"],
+    }
+    await request_json(run, "POST", "/auth/authorization", grant)
 
 
 async def register(run: Run) -> None:
@@ -258,7 +295,7 @@ async def start_workflows(run: Run) -> None:
 async def poll(run: Run, worker_id: str, node: int) -> list[dict[str, Any]]:
     path = f"/tasks/poll/batch/{TASK_TYPE}"
     params = {"workerid": worker_id, "count": str(run.batch), "timeout": str(POLL_TIMEOUT_MS)}
-    async with run.session.get(run.api(node) + path, params=params) as resp:
+    async with run.session.get(run.api(node) + path, params=params, headers=run.worker) as resp:
         body = await resp.read()
         if resp.status != 200:
             raise BenchmarkFailed(f"batch poll -> {resp.status}: {body[:500]!r}")
@@ -280,7 +317,7 @@ async def complete(
         "outputData": {"i": i + 1},
         "workerId": worker_id,
     }
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **run.worker}
     sent = time.perf_counter()
     url = run.api(node) + "/tasks/update-v2"
     async with run.session.post(url, data=orjson.dumps(result), headers=headers) as resp:
@@ -436,20 +473,21 @@ def context(args: argparse.Namespace, db: str) -> dict[str, Any]:
         "nodes": args.nodes,
         "preload": args.preload,
         "backlog": args.backlog,
+        "auth": args.auth,
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
     }
 
 
 @contextlib.contextmanager
-def servers(db: str | None, count: int) -> Iterator[list[PodiumProcess]]:
+def servers(db: str | None, count: int, *extra: str) -> Iterator[list[PodiumProcess]]:
     """`count` server processes on one database (a temp SQLite file unless `db` is given)."""
     with tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
         procs: list[PodiumProcess] = []
         try:
             for n in range(count):
                 (Path(tmp) / str(n)).mkdir()
-                proc = PodiumProcess(Path(tmp) / str(n))
+                proc = PodiumProcess(Path(tmp) / str(n), *extra)
                 proc.db = db or f"sqlite:///{Path(tmp) / 'podium.db'}"
                 log(f"starting podium on {proc.url} with {proc.db}")
                 procs.append(proc.start())
@@ -485,6 +523,8 @@ async def benchmark(args: argparse.Namespace, procs: list[PodiumProcess]) -> dic
             rate=args.rate,
             preload=args.preload,
         )
+        if args.auth:
+            await sign_in(run, procs[0].db)
         await register(run)
         if args.backlog:
             fill_backlog(procs[0].db, args.backlog)
@@ -513,7 +553,7 @@ async def benchmark(args: argparse.Namespace, procs: list[PodiumProcess]) -> dic
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        with servers(args.db, args.nodes) as procs:
+        with servers(args.db, args.nodes, *(["--auth"] if args.auth else [])) as procs:
             info = context(args, procs[0].db)
             measured = asyncio.run(bounded(args, procs))
     except (BenchmarkFailed, AssertionError, aiohttp.ClientError, TimeoutError) as exc:
