@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ __all__ = [
     "SESSION_COOKIES",
     "Session",
     "SessionCodec",
+    "new_sid",
     "session_cookie_name",
 ]
 
@@ -40,6 +42,8 @@ LOGIN_COOKIE = "podium_login"
 CSRF_FIELD = "csrf_token"
 """The hidden field of every state-changing form (the `X-CSRF-Token` header for scripts)."""
 _SESSION, _LOGIN = "podium-ui-session", "podium-ui-login"
+_SID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+"""What `new_sid` makes (with room to grow); anything else in a signed cookie is refused."""
 LOGIN_TTL_S = 600
 """Seconds a person has to complete a sign-in at the identity provider."""
 
@@ -55,10 +59,11 @@ class Session:
 class SessionCodec:
     secret: bytes
 
-    def issue(self, principal: Principal, now_s: int, ttl_s: int) -> str:
+    def issue(self, principal: Principal, now_s: int, ttl_s: int, sid: str | None = None) -> str:
+        """A session cookie for `ttl_s` seconds, with `sid` (a new random one when None)."""
         claims = {
             "typ": _SESSION,
-            "sid": secrets.token_urlsafe(16),
+            "sid": sid or new_sid(),
             "sub": principal.id,
             "name": principal.name,
             "roles": sorted(principal.roles),
@@ -73,7 +78,9 @@ class SessionCodec:
         claims = self._decode(cookie, _SESSION, now_s)
         sub, name, sid = claims.get("sub"), claims.get("name"), claims.get("sid")
         roles, groups = claims.get("roles"), claims.get("groups")
-        if not (isinstance(sub, str) and sub and isinstance(sid, str) and isinstance(name, str)):
+        if not (isinstance(sub, str) and sub and isinstance(name, str)):
+            raise TokenInvalid("the session is not valid")
+        if not (isinstance(sid, str) and _SID.fullmatch(sid)):
             raise TokenInvalid("the session is not valid")
         if not (isinstance(roles, list) and isinstance(groups, list)):
             raise TokenInvalid("the session is not valid")
@@ -128,6 +135,11 @@ class SessionCodec:
     def _key_bytes(self) -> bytes:
         # A key of its own, derived from the cluster secret: API tokens' key stays separate.
         return hmac.new(self.secret, b"podium ui cookies", hashlib.sha256).digest()
+
+
+def new_sid() -> str:
+    """A new session id: 128 random bits."""
+    return secrets.token_urlsafe(16)
 
 
 def session_cookie_name(secure: bool) -> str:

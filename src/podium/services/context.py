@@ -18,6 +18,7 @@ __all__ = [
     "GRANTS_CHANGED",
     "HANDLERS_CHANGED",
     "PRINCIPALS_CHANGED",
+    "SESSIONS_CHANGED",
     "Limits",
     "ServiceContext",
     "Wakeups",
@@ -30,6 +31,8 @@ HANDLERS_CHANGED = "changed:event-handlers"
 GRANTS_CHANGED = "changed:grants"
 PRINCIPALS_CHANGED = "changed:principals"
 """Applications, their keys and roles, users, groups or memberships changed."""
+SESSIONS_CHANGED = "changed:sessions"
+"""A UI session was ended (signed out, ended by an admin, or its user deleted)."""
 
 
 def epoch_ms() -> int:

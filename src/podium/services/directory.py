@@ -13,7 +13,12 @@ from contextlib import asynccontextmanager
 
 from podium.auth.principals import ROLES, Principal
 from podium.errors import BadRequest, NotFound
-from podium.services.context import GRANTS_CHANGED, PRINCIPALS_CHANGED, ServiceContext
+from podium.services.context import (
+    GRANTS_CHANGED,
+    PRINCIPALS_CHANGED,
+    SESSIONS_CHANGED,
+    ServiceContext,
+)
 from podium.services.request_audit import note_resource
 from podium.services.security import ACCESS, TARGET_TYPES, granted_access, remove_grants_of
 from podium.services.unit import Unit, unit_of_work
@@ -73,12 +78,15 @@ class DirectoryService:
             return await _user_json(unit.tx, user)
 
     async def delete_user(self, user_id: str) -> None:
-        """Delete the user record, its memberships and the grants naming it."""
+        """Delete the user record, its memberships and the grants naming it; end its UI
+        sessions."""
         async with self._changing(f"USER:{user_id}") as unit:
             if user_id.startswith(_APP) or not await unit.tx.delete_user(user_id):
                 raise NotFound(f"No such user: {user_id}")
             await remove_grants_of(unit.tx, "USER", user_id)
             unit.wake.add(GRANTS_CHANGED)
+            if await unit.tx.end_sessions_of(user_id, self.ctx.clock() // 1000):
+                unit.wake.add(SESSIONS_CHANGED)
 
     async def user_permissions(self, user_id: str) -> JSON:
         """What the user may do through grants: its own, its groups' and its roles'."""

@@ -11,12 +11,13 @@ from podium.auth.jwks import JwksVerifier
 from podium.auth.keys import hash_secret, new_secret, verify_secret
 from podium.auth.limits import FailureLimiter
 from podium.auth.principals import Principal
-from podium.auth.sessions import Session, SessionCodec
+from podium.auth.sessions import Session, SessionCodec, new_sid
 from podium.auth.tokens import TokenExpired, TokenInvalid, TokenSigner
 from podium.errors import BadRequest, TooManyAttempts, Unauthenticated
 from podium.services.access import subjects
 from podium.services.context import GRANTS_CHANGED, ServiceContext
 from podium.services.identities import BoundedCache, Identities
+from podium.services.sessions import UiSessions
 from podium.services.unit import announce, unit_of_work
 from podium.store import JSON, Grant, Tx
 
@@ -67,6 +68,7 @@ class SecurityService:
         self.limiter = FailureLimiter()
         self._signer: TokenSigner | None = None
         self.identities = Identities(ctx)
+        self.ui_sessions = UiSessions(ctx)
         self._verified: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
         self._executable: BoundedCache[Principal, frozenset[str]] = BoundedCache()
         ctx.wakeups.on(GRANTS_CHANGED, self._executable.clear)
@@ -126,15 +128,30 @@ class SecurityService:
         """Signs and reads the UI's cookies (with a key derived from the cluster's secret)."""
         return SessionCodec((await self.signer()).secret)
 
+    async def start_session(self, principal: Principal, ttl_s: int) -> str:
+        """A new UI session cookie for a person just signed in, recorded in the store."""
+        codec = await self.sessions()
+        now_s, sid = self.ctx.clock() // 1000, new_sid()
+        await self.ui_sessions.record(sid, principal, now_s, now_s + ttl_s)
+        return codec.issue(principal, now_s, ttl_s, sid)
+
     async def session(self, cookie: str) -> Session:
-        """The UI session a cookie holds; Unauthenticated when invalid or expired."""
+        """The UI session a cookie holds; Unauthenticated when invalid, expired or ended
+        (signed out, or by an admin: the store no longer holds it open)."""
         codec = await self.sessions()
         try:
-            return codec.session(cookie, self.ctx.clock() // 1000)
+            session = codec.session(cookie, self.ctx.clock() // 1000)
         except TokenExpired as exc:
             raise Unauthenticated(str(exc), code="EXPIRED_TOKEN") from exc
         except TokenInvalid as exc:
             raise Unauthenticated(str(exc)) from exc
+        if not await self.ui_sessions.is_open(session.sid):
+            raise Unauthenticated("the session has ended")
+        return session
+
+    async def end_session(self, session: Session) -> None:
+        """Sign-out: the session ends on every node at once."""
+        await self.ui_sessions.end(session.sid)
 
     async def signer(self) -> TokenSigner:
         """The cluster's token signer (its secret made by the first node that needed it)."""

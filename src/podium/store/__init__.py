@@ -27,6 +27,7 @@ __all__ = [
     "SearchRequest",
     "Store",
     "Tx",
+    "UiSession",
 ]
 
 JSON = dict[str, Any]
@@ -99,6 +100,21 @@ class AuditQuery:
     resource: str | None = None
     start: int = 0
     size: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class UiSession:
+    """A person's session in the UI, as recorded when its cookie was issued."""
+
+    id: str
+    """An opaque id derived from the cookie's `sid` (never the cookie itself)."""
+    principal_id: str
+    name: str
+    issued_at: int
+    """Epoch seconds, as `expires_at` and `ended_at`."""
+    expires_at: int
+    ended_at: int | None = None
+    """When it was ended (signed out, or by an admin); None while it is open."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,6 +515,32 @@ class Tx(Protocol):
     async def audit_records(self, query: AuditQuery) -> Page[AuditRecord]:
         """Records matching every given filter (principal and resource exactly), newest
         (highest `seq`) first; `total` counts up to `MAX_TOTAL_HITS`."""
+        ...
+
+    # -- the UI's sessions --------------------------------------------------------------------
+    async def put_session(self, session: UiSession) -> None:
+        """Record a session (a session id is new: ids are random)."""
+        ...
+
+    async def get_session(self, session_id: str) -> UiSession | None:
+        """One session, open or ended, or None (never recorded, or pruned)."""
+        ...
+
+    async def end_session(self, session_id: str, at: int) -> bool:
+        """End an open session at `at`; False when there is none open with this id."""
+        ...
+
+    async def end_sessions_of(self, principal_id: str, at: int) -> int:
+        """End every open session of one principal at `at`; how many were open."""
+        ...
+
+    async def open_sessions(self, principal_id: str | None, now: int) -> list[UiSession]:
+        """Sessions neither ended nor expired at `now` (of one principal, or of everyone),
+        oldest first (by issue time, then id)."""
+        ...
+
+    async def prune_sessions(self, expired_before: int) -> int:
+        """Delete the sessions that expired before `expired_before`; how many."""
         ...
 
     async def server_secret(self, name: str, candidate: bytes) -> bytes:

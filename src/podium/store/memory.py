@@ -24,6 +24,7 @@ from podium.store.memory_events import MemoryEventHandlers
 from podium.store.memory_principals import MemoryPrincipals
 from podium.store.memory_retention import MemoryRetention
 from podium.store.memory_search import search_tasks, search_workflows
+from podium.store.memory_sessions import MemorySessions
 from podium.store.memory_state import MemoryState, TaskRow, WorkflowRow, sql_page
 
 __all__ = ["MemoryStore", "MemoryTx"]
@@ -75,7 +76,12 @@ class MemoryStore:
 
 
 class MemoryTx(
-    MemoryDefinitions, MemoryEventHandlers, MemoryPrincipals, MemoryDirectory, MemoryRetention
+    MemoryDefinitions,
+    MemoryEventHandlers,
+    MemoryPrincipals,
+    MemoryDirectory,
+    MemoryRetention,
+    MemorySessions,
 ):
     """Reads and writes of one transaction on its working copy of the tables."""
 

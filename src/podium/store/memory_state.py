@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from podium.model.executions import HistoryEvent, PollData, QueueEntry, Task, Workflow
-from podium.store import AuditRecord, Grant
+from podium.store import AuditRecord, Grant, UiSession
 
 __all__ = ["CowTable", "MemoryState", "TaskRow", "WorkflowRow", "sql_page"]
 
@@ -245,6 +245,8 @@ class MemoryState:
     """(application id, tag key, tag value) of every application tag (a set)."""
     audit: tuple[AuditRecord, ...] = ()
     """The audit log, oldest first (a tuple: a fork shares it until it appends)."""
+    sessions: CowTable[str, UiSession] = field(default_factory=CowTable)
+    """The UI's sessions, by id."""
 
     def fork(self) -> MemoryState:
         """A working copy for one transaction, sharing every table until it writes to it."""
@@ -270,6 +272,7 @@ class MemoryState:
             self.members.fork(),
             self.app_tags.fork(),
             self.audit,
+            self.sessions.fork(),
         )
 
 

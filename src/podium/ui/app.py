@@ -108,7 +108,7 @@ async def callback(request: Request) -> Response:
     response.delete_cookie(LOGIN_COOKIE, path=_LOGIN_COOKIE_PATH, secure=secure, httponly=True)
     response.set_cookie(
         session_cookie_name(secure),
-        codec.issue(principal, now_s, ttl),
+        await security.start_session(principal, ttl),
         max_age=ttl,
         path="/",
         secure=secure,
@@ -131,6 +131,8 @@ async def logout(request: Request) -> Response:
         codec = await security.sessions()
         if session is not None and not codec.csrf_ok(session.sid, form.get(CSRF_FIELD)):
             return _message(request, 403, "Refused", _FORGED)
+        if session is not None:  # ended for real: a copy of the cookie is refused too
+            await security.end_session(session)
     response = RedirectResponse("/ui/signed-out", status_code=303)
     for name in SESSION_COOKIES:
         response.delete_cookie(name, path="/", secure=name.startswith("__Host-"), httponly=True)

@@ -1,12 +1,12 @@
-"""Orkes' token endpoints (`POST /api/token`, `GET /api/token/userInfo`) and grants
-(`/api/auth/authorization`)."""
+"""Orkes' token endpoints (`POST /api/token`, `GET /api/token/userInfo`), grants
+(`/api/auth/authorization`), and people's UI sessions (`/api/auth/sessions`, Podium's own)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
 from podium.api.auth import principal_of
-from podium.api.wire import json_body, json_response, services
+from podium.api.wire import json_body, json_response, opt_str, services
 from podium.errors import BadRequest, NotFound
 
 __all__ = ["router"]
@@ -69,3 +69,28 @@ async def revoke(request: Request) -> Response:
 async def grants_on(target_type: str, target_id: str, request: Request) -> Response:
     _auth_on(request)
     return json_response(await services(request).security.grants_on(target_type, target_id))
+
+
+@router.get("/api/auth/sessions", summary="Open UI sessions (`principal`: of one person)")
+async def open_sessions(request: Request) -> Response:
+    _auth_on(request)
+    principal = opt_str(request.query_params.get("principal"))
+    ui_sessions = services(request).security.ui_sessions
+    return json_response(await ui_sessions.list_open(principal))
+
+
+@router.delete("/api/auth/sessions", summary="End every UI session of a person (`principal`)")
+async def end_sessions_of(request: Request) -> Response:
+    _auth_on(request)
+    principal = opt_str(request.query_params.get("principal"))
+    if not principal:
+        raise BadRequest("principal is required: whose sessions to end")
+    ended = await services(request).security.ui_sessions.end_of(principal)
+    return json_response({"ended": ended})
+
+
+@router.delete("/api/auth/sessions/{session_id}", summary="End one UI session")
+async def end_session(session_id: str, request: Request) -> Response:
+    _auth_on(request)
+    await services(request).security.ui_sessions.end_by_id(session_id)
+    return json_response({"ended": 1})

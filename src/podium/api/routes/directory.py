@@ -36,7 +36,9 @@ async def upsert_user(user_id: str, request: Request) -> Response:
     return json_response(await _directory(request).upsert_user(user_id, body, by=by))
 
 
-@router.delete("/api/users/{user_id}", summary="Delete a user, its memberships and grants")
+@router.delete(
+    "/api/users/{user_id}", summary="Delete a user, its memberships and grants; end its sessions"
+)
 async def delete_user(user_id: str, request: Request) -> Response:
     await _directory(request).delete_user(user_id)
     return json_response({})

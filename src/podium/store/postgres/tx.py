@@ -19,6 +19,7 @@ from podium.store.postgres.principals import PrincipalsMixin
 from podium.store.postgres.queues import QueuesMixin
 from podium.store.postgres.retention import RetentionMixin
 from podium.store.postgres.searching import SearchMixin
+from podium.store.postgres.sessions import SessionsMixin
 from podium.store.rows import load_task, load_workflow, task_row, workflow_row
 
 __all__ = ["PostgresTx"]
@@ -46,6 +47,7 @@ class PostgresTx(
     SearchMixin,
     QueuesMixin,
     RetentionMixin,
+    SessionsMixin,
 ):
     """Reads and writes inside one open PostgreSQL transaction on one pooled connection."""
 

@@ -17,6 +17,7 @@ from podium.store.sqlite.events import EventHandlersMixin
 from podium.store.sqlite.principals import PrincipalsMixin
 from podium.store.sqlite.retention import RetentionMixin
 from podium.store.sqlite.searching import SearchMixin
+from podium.store.sqlite.sessions import SessionsMixin
 
 __all__ = ["SqliteTx"]
 
@@ -43,6 +44,7 @@ class SqliteTx(
     AuditMixin,
     SearchMixin,
     RetentionMixin,
+    SessionsMixin,
 ):
     """Reads and writes inside one open SQLite transaction."""
 
