@@ -19,6 +19,7 @@ from conductor.client.configuration.settings.authentication_settings import (
 from conductor.client.http.models.create_or_update_application_request import (
     CreateOrUpdateApplicationRequest,
 )
+from conductor.client.http.models.create_or_update_role_request import CreateOrUpdateRoleRequest
 from conductor.client.http.models.start_workflow_request import StartWorkflowRequest
 from conductor.client.http.models.subject_ref import SubjectRef, SubjectType
 from conductor.client.http.models.target_ref import TargetRef, TargetType
@@ -26,6 +27,7 @@ from conductor.client.http.models.upsert_group_request import UpsertGroupRequest
 from conductor.client.http.models.upsert_user_request import UpsertUserRequest
 from conductor.client.http.models.workflow_def import WorkflowDef
 from conductor.client.http.models.workflow_task import WorkflowTask
+from conductor.client.http.rest import ApiException
 from conductor.client.orkes.models.access_type import AccessType
 from conductor.client.orkes_clients import OrkesClients
 
@@ -234,6 +236,46 @@ def test_an_admin_manages_users_and_groups_with_the_sdk_authorization_client(
     authorization.delete_group(group_id)
     authorization.delete_user(user_id)
     assert user_id not in [u.id for u in authorization.list_users()]
+
+
+def test_any_application_reads_roles_with_the_sdk_and_a_custom_role_is_refused(
+    podium: PodiumProcess,
+) -> None:
+    worker_app = create_app(podium.db, "WORKER")
+    worker = Configuration(
+        server_api_url=podium.api,
+        log_level="WARNING",
+        authentication_settings=AuthenticationSettings(
+            worker_app["keyId"], worker_app["keySecret"]
+        ),
+    )
+    authorization = OrkesClients(worker).get_authorization_client()
+    listed = authorization.list_all_roles()
+    assert "WORKFLOW_MANAGER" in [role.name for role in listed]
+    system = authorization.list_system_roles()
+    assert {"ADMIN", "USER", "WORKER", "METADATA_MANAGER", "WORKFLOW_MANAGER"} <= set(system)
+    assert authorization.list_custom_roles() == []
+    assert authorization.get_role("WORKER") == {
+        "name": "WORKER",
+        "permissions": [{"name": "task:work"}],
+    }
+    available = authorization.list_available_permissions()
+    assert {"metadata:read", "task:work", "admin"} <= set(available)
+
+    admin_app = create_app(podium.db, "ADMIN")
+    admin = Configuration(
+        server_api_url=podium.api,
+        log_level="WARNING",
+        authentication_settings=AuthenticationSettings(admin_app["keyId"], admin_app["keySecret"]),
+    )
+    as_admin = OrkesClients(admin).get_authorization_client()
+    request = CreateOrUpdateRoleRequest(name="deployer", permissions=["workflow-execute"])
+    with pytest.raises(ApiException) as refused:
+        as_admin.create_role(request)
+    assert refused.value.status == 400
+    assert "/api/groups" in str(refused.value.body)
+    assert as_admin.list_custom_roles() == []
+    assert len(as_admin.list_all_roles()) == len(listed)
 
 
 def executors(authorization: Any) -> list[str]:

@@ -130,6 +130,18 @@ def test_the_specification_names_every_role() -> None:
     assert MAY.keys() == ROLES
 
 
+def test_the_roles_endpoint_describes_each_role_as_specified(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    answer = client.get("/api/roles/system", headers={"X-Authorization": tokens["WORKER"]})
+    assert answer.status_code == 200, answer.text
+    described = {
+        name: {p["name"] for p in role["permissions"]} for name, role in answer.json().items()
+    }
+    everyone = {P.OPEN, P.ANY}  # every caller holds them: no role lists them
+    assert described == {role: {p.value for p in MAY[role] - everyone} for role in MAY}
+
+
 @pytest.mark.parametrize(
     ("route", "permission"),
     [
@@ -156,6 +168,14 @@ def test_the_specification_names_every_role() -> None:
         ("PUT /api/groups/{group_id}", P.ADMIN),
         ("POST /api/groups/{group_id}/users", P.ADMIN),
         ("GET /api/users/{user_id}/permissions", P.ADMIN),
+        ("GET /api/roles", P.ANY),
+        ("GET /api/roles/system", P.ANY),
+        ("GET /api/roles/custom", P.ANY),
+        ("GET /api/roles/permissions", P.ANY),
+        ("GET /api/roles/{name}", P.ANY),
+        ("POST /api/roles", P.ADMIN),
+        ("PUT /api/roles/{name}", P.ADMIN),
+        ("DELETE /api/roles/{name}", P.ADMIN),
         ("POST /api/tasks/queue/requeue/{tasktype}", P.ADMIN),
         ("POST /api/token", P.OPEN),
         ("GET /actuator/prometheus", P.MONITORING),

@@ -25,9 +25,11 @@ _RESOURCE_OF = (
     ("workflow_id", "workflow:{}"),
     ("task_id", "task:{}"),
     ("tasktype", "TASK_DEF:{}"),
-    ("name", "{}"),  # workflow definition or event handler: see _resource
+    ("name", "{}"),  # workflow definition, event handler or role: see _resource
     ("event", "EVENT:{}"),
 )
+_NAMED = (("/api/event", "EVENT_HANDLER"), ("/api/roles", "ROLE"))
+"""What a `{name}` path parameter names, by path prefix (else a workflow definition)."""
 
 
 class AuditMiddleware:
@@ -94,7 +96,7 @@ def _resource(scope: Scope) -> str:
         value = params.get(key)
         if value:
             if key == "name":
-                kind = "EVENT_HANDLER" if path.startswith("/api/event") else "WORKFLOW_DEF"
+                kind = next((k for prefix, k in _NAMED if path.startswith(prefix)), "WORKFLOW_DEF")
                 return f"{kind}:{value}"
             return template.format(value)
     return ""

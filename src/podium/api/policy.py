@@ -54,6 +54,16 @@ def _table() -> dict[tuple[str, str], Permission]:
     put(P.ANY, "GET /ui/")
     put(P.MONITORING, *(f"GET {path}" for path in _MONITORING_PATHS))
     put(P.ANY, "GET /api/token/userInfo", "GET /api/version")
+    # What each role may do is documented, no secret: every caller may read it (whoever assigns
+    # roles must); changing a role needs ADMIN, and is refused anyway (no custom roles yet).
+    put(
+        P.ANY,
+        "GET /api/roles",
+        "GET /api/roles/system",
+        "GET /api/roles/custom",
+        "GET /api/roles/permissions",
+        "GET /api/roles/{name}",
+    )
     put(
         P.METADATA_READ,
         "GET /api/metadata/workflow",
@@ -194,6 +204,9 @@ def _table() -> dict[tuple[str, str], Permission]:
         "POST /api/groups/{group_id}/users",
         "DELETE /api/groups/{group_id}/users",
         "GET /api/groups/{group_id}/permissions",
+        "POST /api/roles",
+        "PUT /api/roles/{name}",
+        "DELETE /api/roles/{name}",
     )
     put(
         P.ADMIN,

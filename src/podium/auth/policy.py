@@ -13,32 +13,48 @@ from enum import StrEnum
 
 from podium.auth.principals import ADMIN_ONLY_ROLES, Principal
 
-__all__ = ["ROLE_PERMISSIONS", "Permission", "allowed", "may_give"]
+__all__ = ["DESCRIPTIONS", "ROLE_PERMISSIONS", "Permission", "allowed", "may_give"]
 
 
 class Permission(StrEnum):
+    """What an endpoint needs; `DESCRIPTIONS` says what each one lets a caller do."""
+
     OPEN = "open"
-    """No principal needed: the token endpoint, the API description."""
     MONITORING = "monitoring"
-    """Health and metrics: open unless configured closed, then ADMIN only."""
     ANY = "any"
-    """Any authenticated principal (who am I, the server version)."""
     METADATA_READ = "metadata:read"
     METADATA_WRITE = "metadata:write"
     METADATA_CREATE = "metadata:create"
-    """Create new workflow and task definitions. No route needs it alone: it lets a caller
-    without METADATA_WRITE create a definition, of which it becomes the owner."""
     EXECUTION_READ = "execution:read"
     EXECUTION_START = "execution:start"
     EXECUTION_OPERATE = "execution:operate"
-    """Pause, resume, retry, terminate, remove, complete a task by reference, signal."""
     TASK_WORK = "task:work"
-    """A worker's calls: poll, update, ack, log."""
     APPLICATIONS = "applications"
-    """Applications, their access keys, roles and tags (admin-only roles: ADMIN alone)."""
     ADMIN = "admin"
-    """Server administration: configuration, queues, repairs."""
 
+
+DESCRIPTIONS: dict[Permission, str] = {
+    Permission.OPEN: "No principal needed: the token endpoint, the API description.",
+    Permission.MONITORING: "Health and metrics: open unless configured closed, then ADMIN only.",
+    Permission.ANY: "Any authenticated principal: who am I, the server version, the roles.",
+    Permission.METADATA_READ: "Read workflow and task definitions, event handlers, environment.",
+    Permission.METADATA_WRITE: "Create, update and delete any workflow or task definition and "
+    "event handler.",
+    # No route needs it alone: it lets a caller without METADATA_WRITE create a definition.
+    Permission.METADATA_CREATE: "Create new workflow and task definitions, of which the creator "
+    "becomes the owner.",
+    Permission.EXECUTION_READ: "Read and search executions and tasks, task logs, queue sizes "
+    "and poll data.",
+    Permission.EXECUTION_START: "Start, execute and test workflows.",
+    Permission.EXECUTION_OPERATE: "Pause, resume, retry, rerun, restart, skip, terminate and "
+    "remove executions; complete a task by reference; signal.",
+    Permission.TASK_WORK: "A worker's calls: poll, update, ack, task log.",
+    Permission.APPLICATIONS: "Applications, their access keys, roles and tags (admin-only "
+    "roles: ADMIN alone).",
+    Permission.ADMIN: "Server administration: users, groups, grants, configuration, queues, "
+    "repairs, the audit log.",
+}
+"""What each permission lets a caller do (`GET /api/roles/permissions` serves it)."""
 
 _READ = frozenset({Permission.METADATA_READ, Permission.EXECUTION_READ})
 _RUN = frozenset({Permission.EXECUTION_START, Permission.EXECUTION_OPERATE})
