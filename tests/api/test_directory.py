@@ -110,6 +110,7 @@ def test_a_bad_user_is_refused_and_changes_nothing(
         {"defaultAccess": []},
         {"defaultAccess": {"PLANET": ["READ"]}},
         {"defaultAccess": {"WORKFLOW_DEF": ["FLY"]}},
+        {"defaultAccess": {"TAG": ["READ"]}},
     ],
 )
 def test_a_bad_group_is_refused_and_changes_nothing(
@@ -306,3 +307,26 @@ def test_changes_to_users_and_groups_are_audited(client: TestClient, admin: dict
         ("POST", "/api/groups/ops/users"),
         ("PUT", "/api/groups/ops"),
     ]
+
+
+def test_what_a_member_creates_is_shared_with_the_group_by_its_default_access(
+    proxy: TestClient,
+) -> None:
+    put_group(proxy, ROOT, "payments", defaultAccess={"WORKFLOW_DEF": ["READ", "EXECUTE"]})
+    put_group(proxy, ROOT, "audit", roles=["READ_ONLY_USER"])  # no default access
+    ann = {"X-User": "ann", "X-User-Roles": "USER", "X-User-Groups": "payments, audit"}
+    step = {"name": "charge", "taskReferenceName": "charge", "type": "SIMPLE"}
+    definition = {"name": "settle", "version": 1, "tasks": [step]}
+    assert proxy.post("/api/metadata/workflow", json=definition, headers=ann).status_code == 200
+    shared = ok(proxy.get("/api/auth/authorization/WORKFLOW_DEF/settle", headers=ROOT))
+    assert shared == {
+        "DELETE": [{"type": "USER", "id": "ann"}],
+        "EXECUTE": [{"type": "GROUP", "id": "payments"}, {"type": "USER", "id": "ann"}],
+        "READ": [{"type": "GROUP", "id": "payments"}, {"type": "USER", "id": "ann"}],
+        "UPDATE": [{"type": "USER", "id": "ann"}],
+    }
+    bob = {"X-User": "bob", "X-User-Roles": "USER", "X-User-Groups": "payments"}
+    assert proxy.post("/api/workflow/settle", json={}, headers=bob).status_code == 200
+    assert proxy.delete("/api/metadata/workflow/settle/1", headers=bob).status_code == 403
+    eve = {"X-User": "eve", "X-User-Roles": "USER"}
+    assert proxy.post("/api/workflow/settle", json={}, headers=eve).status_code == 403

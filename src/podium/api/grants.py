@@ -21,7 +21,7 @@ from podium.auth.policy import Permission, allowed
 from podium.auth.principals import Principal
 from podium.errors import Forbidden
 from podium.model.search import MAX_QUERY_LENGTH
-from podium.services.access import TASK_DEF, WORKFLOW_DEF, AccessService, Rights
+from podium.services.access import TASK_DEF, WORKFLOW_DEF, AccessService, Creator, Rights
 from podium.store import SearchRequest
 
 __all__ = [
@@ -29,8 +29,8 @@ __all__ = [
     "Rule",
     "Source",
     "checked_each",
+    "creator_of",
     "narrowed_search",
-    "owner_of",
     "require_grant",
     "rights_for",
 ]
@@ -235,13 +235,14 @@ async def rights_for(request: Request, permission: Permission) -> Rights | None:
     return await _access(request).rights(principal)
 
 
-async def owner_of(request: Request) -> str | None:
-    """Who becomes the owner of the definitions this request creates: the caller, unless its
-    roles may write every definition (or authentication is off)."""
+async def creator_of(request: Request) -> Creator | None:
+    """Who creates the definitions of this request (None with authentication off): the
+    caller as owner unless its roles may write every definition, and its groups."""
     principal = principal_of(request.scope)
     if not request.app.state.settings.auth or principal is None:
         return None
-    return None if allowed(principal, Permission.METADATA_WRITE) else principal.id
+    owner = None if allowed(principal, Permission.METADATA_WRITE) else principal.id
+    return Creator(owner, tuple(sorted(principal.groups)))
 
 
 def narrowed_search(search: SearchRequest, rights: Rights | None) -> SearchRequest | None:

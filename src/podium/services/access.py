@@ -19,7 +19,15 @@ from podium.auth.principals import Principal
 from podium.services.context import DEFINITIONS_CHANGED, GRANTS_CHANGED, ServiceContext
 from podium.store import Grant, Tx
 
-__all__ = ["OWNER_ACCESS", "AccessService", "Rights", "owner_grants", "subjects"]
+__all__ = [
+    "OWNER_ACCESS",
+    "AccessService",
+    "Creator",
+    "Rights",
+    "creator_grants",
+    "owner_grants",
+    "subjects",
+]
 
 OWNER_ACCESS = ("READ", "UPDATE", "DELETE", "EXECUTE")
 """What the creator of a definition holds on it (unless its roles cover everything anyway)."""
@@ -41,6 +49,28 @@ def subjects(principal: Principal) -> list[tuple[str, str]]:
 def owner_grants(owner: str, target_type: str, name: str) -> list[Grant]:
     """The grants that make `owner` (a USER subject id) the owner of one definition."""
     return [Grant("USER", owner, target_type, name, access) for access in OWNER_ACCESS]
+
+
+@dataclass(frozen=True, slots=True)
+class Creator:
+    """Who creates definitions, for the grants that come with a new one."""
+
+    owner: str | None
+    """A USER subject id that becomes the owner, or None (its roles write every definition)."""
+    groups: tuple[str, ...] = ()
+    """Its groups: each one's `defaultAccess` for the definition's type is granted to it."""
+
+
+async def creator_grants(tx: Tx, creator: Creator, target_type: str, name: str) -> list[Grant]:
+    """The grants a new definition starts with: its owner's, and its creator's groups'
+    default access (Orkes' `defaultAccess` of a group, per target type)."""
+    grants = owner_grants(creator.owner, target_type, name) if creator.owner else []
+    for group_id in creator.groups:
+        group = await tx.get_group(group_id)
+        defaults = (group or {}).get("defaultAccess") or {}
+        access = defaults.get(target_type, []) if isinstance(defaults, dict) else []
+        grants += [Grant("GROUP", group_id, target_type, name, str(a)) for a in access]
+    return grants
 
 
 @dataclass(frozen=True, slots=True)

@@ -278,6 +278,10 @@ def _roles(value: object) -> list[str]:
     return roles
 
 
+_DEFAULT_ACCESS_TYPES = ("WORKFLOW_DEF", "TASK_DEF")
+"""What a group's `defaultAccess` may name: the kinds of resource its members create."""
+
+
 def _default_access(fields: JSON) -> dict[str, list[str]]:
     value = fields.get("defaultAccess")
     if value is None:
@@ -287,9 +291,10 @@ def _default_access(fields: JSON) -> dict[str, list[str]]:
     out = {}
     for target_type, access in value.items():
         names = _names(access, f"defaultAccess.{target_type}")
-        if target_type not in TARGET_TYPES or not set(names) <= ACCESS:
+        if target_type not in _DEFAULT_ACCESS_TYPES or not set(names) <= ACCESS:
             raise BadRequest(
-                f"defaultAccess maps one of {sorted(TARGET_TYPES)} to a list of {sorted(ACCESS)}"
+                f"defaultAccess maps {' or '.join(_DEFAULT_ACCESS_TYPES)} (what members create) "
+                f"to a list of {sorted(ACCESS)}"
             )
         out[str(target_type)] = names
     return out

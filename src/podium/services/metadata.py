@@ -8,7 +8,7 @@ from typing import Any
 from podium.errors import Conflict, NotFound, ValidationFailed, Violation
 from podium.expr.javascript import JAVASCRIPT_EVALUATORS, syntax_error
 from podium.model.definitions import TaskDef, WorkflowDef, WorkflowTask
-from podium.services.access import TASK_DEF, WORKFLOW_DEF, owner_grants
+from podium.services.access import TASK_DEF, WORKFLOW_DEF, Creator, creator_grants
 from podium.services.context import DEFINITIONS_CHANGED, GRANTS_CHANGED, ServiceContext
 from podium.services.request_audit import note_resource
 from podium.services.unit import announce, unit_of_work
@@ -50,10 +50,11 @@ def _scripts(wt: WorkflowTask) -> list[tuple[str, str]]:
 class MetadataService:
     """Definitions are validated by the caller (the model); this stores and serves them.
 
-    The writes that may create a definition take an `owner`: a USER subject id that becomes
-    the owner (READ, UPDATE, DELETE, EXECUTE grants, recorded in the same unit of work) of each
-    definition the call creates. The API passes one when the caller's roles do not cover writing
-    every definition (Orkes: a USER acts on what it created).
+    The writes that may create a definition take a `creator`. Each definition the call creates
+    starts with grants recorded in the same unit of work: to the creator's `owner` id (READ,
+    UPDATE, DELETE, EXECUTE; the API names one when the caller's roles do not cover writing
+    every definition: Orkes' USER acts on what it created) and to each of its groups, that
+    group's `defaultAccess` for the definition's type.
     """
 
     def __init__(self, ctx: ServiceContext) -> None:
@@ -65,7 +66,7 @@ class MetadataService:
         *,
         overwrite: bool,
         actor: str = "api",
-        owner: str | None = None,
+        creator: Creator | None = None,
     ) -> None:
         check_scripts(definition)
         note_resource(_named("WORKFLOW_DEF", [definition.name]))
@@ -75,19 +76,19 @@ class MetadataService:
                 raise Conflict(
                     f"Workflow with {definition.name}.{definition.version} already exists!"
                 )
-            owned = await _own(unit.tx, owner, WORKFLOW_DEF, [definition.name])
+            owned = await _own(unit.tx, creator, WORKFLOW_DEF, [definition.name])
             await unit.tx.put_workflow_def(self._stamp(definition, existing, actor))
         await self._changed(owned)
 
     async def upsert_workflows(
-        self, definitions: list[WorkflowDef], *, actor: str = "api", owner: str | None = None
+        self, definitions: list[WorkflowDef], *, actor: str = "api", creator: Creator | None = None
     ) -> JSON:
         done: list[str] = []
         for definition in definitions:
             check_scripts(definition)
         note_resource(_named("WORKFLOW_DEF", [d.name for d in definitions]))
         async with unit_of_work(self.ctx) as unit:
-            owned = await _own(unit.tx, owner, WORKFLOW_DEF, [d.name for d in definitions])
+            owned = await _own(unit.tx, creator, WORKFLOW_DEF, [d.name for d in definitions])
             for definition in definitions:
                 existing = await unit.tx.get_workflow_def(definition.name, definition.version)
                 await unit.tx.put_workflow_def(self._stamp(definition, existing, actor))
@@ -130,12 +131,12 @@ class MetadataService:
         await announce(self.ctx, {DEFINITIONS_CHANGED})
 
     async def register_tasks(
-        self, definitions: list[TaskDef], *, actor: str = "api", owner: str | None = None
+        self, definitions: list[TaskDef], *, actor: str = "api", creator: Creator | None = None
     ) -> None:
         now = self.ctx.clock()
         note_resource(_named("TASK_DEF", [td.name for td in definitions]))
         async with unit_of_work(self.ctx) as unit:
-            owned = await _own(unit.tx, owner, TASK_DEF, [td.name for td in definitions])
+            owned = await _own(unit.tx, creator, TASK_DEF, [td.name for td in definitions])
             for td in definitions:
                 body = td.to_json()
                 body["createTime"] = now
@@ -182,16 +183,20 @@ class MetadataService:
         )
 
 
-async def _own(tx: Tx, owner: str | None, target_type: str, names: list[str]) -> bool:
-    """Make `owner` the owner of each named definition that does not exist yet (any version);
-    whether it recorded any grant."""
-    if owner is None:
+async def _own(
+    tx: Tx, creator: Creator | None, target_type: str, names: list[str]
+) -> bool:
+    """Record the grants each named definition that does not exist yet (any version) starts
+    with: its creator's as owner, its creator's groups' default access; whether it recorded
+    any grant."""
+    if creator is None:
         return False
     exists = tx.get_task_def if target_type == TASK_DEF else _any_version(tx)
     new = [n for n in dict.fromkeys(names) if await exists(n) is None]
-    if new:
-        await tx.add_grants([g for n in new for g in owner_grants(owner, target_type, n)])
-    return bool(new)
+    grants = [g for n in new for g in await creator_grants(tx, creator, target_type, n)]
+    if grants:
+        await tx.add_grants(grants)
+    return bool(grants)
 
 
 def _any_version(tx: Tx) -> Callable[[str], Awaitable[JSON | None]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from podium.api.grants import owner_of, rights_for
+from podium.api.grants import creator_of, rights_for
 from podium.api.wire import json_body, json_response, qbool, qint, services
 from podium.auth.policy import Permission
 from podium.errors import BadRequest
@@ -43,7 +43,7 @@ async def register_workflow(request: Request) -> Response:
     definition = parse_workflow_def(await json_body(request))
     overwrite = qbool(request, "overwrite", False)
     await services(request).metadata.register_workflow(
-        definition, overwrite=overwrite, owner=await owner_of(request)
+        definition, overwrite=overwrite, creator=await creator_of(request)
     )
     return Response(status_code=200)
 
@@ -58,8 +58,9 @@ async def validate_workflow(request: Request) -> Response:
 async def upsert_workflows(request: Request) -> Response:
     items = _list(await json_body(request), "workflow definitions")
     defs = [parse_workflow_def(item, f"workflowDefs[{i}]") for i, item in enumerate(items)]
-    owner = await owner_of(request)
-    return json_response(await services(request).metadata.upsert_workflows(defs, owner=owner))
+    creator = await creator_of(request)
+    answer = await services(request).metadata.upsert_workflows(defs, creator=creator)
+    return json_response(answer)
 
 
 @router.get("/workflow", summary="All workflow definitions")
@@ -113,7 +114,7 @@ async def delete_workflow(name: str, version: int, request: Request) -> Response
 async def register_tasks(request: Request) -> Response:
     items = _list(await json_body(request), "task definitions")
     defs = [parse_task_def(item, f"taskDefs[{i}]") for i, item in enumerate(items)]
-    await services(request).metadata.register_tasks(defs, owner=await owner_of(request))
+    await services(request).metadata.register_tasks(defs, creator=await creator_of(request))
     return Response(status_code=200)
 
 
