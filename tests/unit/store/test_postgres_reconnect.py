@@ -118,7 +118,11 @@ def test_a_unit_begun_while_the_database_is_down_waits_for_it() -> None:
         try:
             await _open_connections(store, 3)
             crash = asyncio.create_task(asyncio.to_thread(cluster.crash, 1.5))
-            await _wait_until(lambda: not _accepts_connections(url))
+            # Down for good: the postmaster has reaped every backend (it stops listening
+            # first, so "refuses connections" alone may come while our pooled connections'
+            # backends still live, and a unit could take one that dies under it).
+            pid_file = cluster.data / "postmaster.pid"
+            await _wait_until(lambda: not _accepts_connections(url) and not pid_file.exists())
             async with store.transaction() as tx:  # waits for the restart
                 assert await tx.list_task_defs() == []
             await crash
