@@ -102,28 +102,40 @@ def test_a_unit_that_exits_normally_commits(run: Run) -> None:
     run(scenario)
 
 
-def test_units_run_one_at_a_time(run: Run) -> None:
+def test_units_on_one_execution_run_one_at_a_time(run: Run) -> None:
+    """Every store: a unit that reads an execution with its lock waits for the unit holding
+    it, and sees that unit's change (SQLite and memory run every unit one at a time;
+    PostgreSQL runs units side by side and serialises the ones on the same execution)."""
+
     async def scenario(store: Store) -> None:
+        async with store.transaction() as tx:
+            await tx.insert_workflow(workflow("wf-1"))
         order: list[str] = []
         inside, release = asyncio.Event(), asyncio.Event()
 
         async def first() -> None:
             async with store.transaction() as tx:
+                wf = await tx.get_workflow("wf-1", lock=True)
+                assert wf is not None
                 order.append("first in")
                 inside.set()
                 await release.wait()  # hold the unit open while the second one tries
-                await tx.insert_workflow(workflow("wf-1"))
+                wf.status = WorkflowStatus.PAUSED
+                await tx.update_workflow(wf)
                 order.append("first out")
 
         async def second() -> None:
             await inside.wait()
             async with store.transaction() as tx:
+                wf = await tx.get_workflow("wf-1", lock=True)  # waits for the first's commit
                 order.append("second in")
-                assert await tx.get_workflow("wf-1") is not None  # sees the first's commit
+                assert wf is not None
+                assert wf.status is WorkflowStatus.PAUSED  # and sees it
                 order.append("second out")
 
         async def referee() -> None:
             await inside.wait()
+            await asyncio.sleep(0.05)  # let the second unit reach the lock first (if it can)
             release.set()
 
         await asyncio.gather(first(), second(), referee())
