@@ -183,9 +183,7 @@ class MetadataService:
         )
 
 
-async def _own(
-    tx: Tx, creator: Creator | None, target_type: str, names: list[str]
-) -> bool:
+async def _own(tx: Tx, creator: Creator | None, target_type: str, names: list[str]) -> bool:
     """Record the grants each named definition that does not exist yet (any version) starts
     with: its creator's as owner, its creator's groups' default access; whether it recorded
     any grant."""
