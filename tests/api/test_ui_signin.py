@@ -228,7 +228,8 @@ def test_a_declined_sign_in_says_so(client: TestClient, provider: OidcProvider) 
 
 
 def test_after_sign_in_it_never_sends_the_browser_to_another_site(client: TestClient) -> None:
-    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+    targets = ("//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example")
+    for target in targets:
         client.cookies.clear()
         login = client.get("/ui/login", params={"next": target}, follow_redirects=False)
         authorize = httpx.get(login.headers["location"], follow_redirects=False)

@@ -179,6 +179,8 @@ def _local_path(value: str | None) -> str:
     """Where to go after signing in: a path on this server only (never another site)."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return HOME
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):  # browsers drop tabs, newlines
+        return HOME
     return value
 
 
