@@ -51,6 +51,12 @@ def podium_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def keyed(api: str, key_id: str, secret: str) -> Configuration:
+    """An SDK configuration that authenticates with an access key."""
+    settings = AuthenticationSettings(key_id, secret)
+    return Configuration(server_api_url=api, log_level="WARNING", authentication_settings=settings)
+
+
 def create_app(db: str, *roles: str) -> dict[str, str]:
     flags = [arg for role in roles for arg in ("--role", role)]
     done = podium_cli("apps", "create", unique("app"), *flags, "--db", db)
@@ -95,11 +101,7 @@ def test_a_worker_without_execute_is_refused_and_gets_nothing_until_granted(
     podium: PodiumProcess,
 ) -> None:
     admin_app = create_app(podium.db, "ADMIN")
-    admin = Configuration(
-        server_api_url=podium.api,
-        log_level="WARNING",
-        authentication_settings=AuthenticationSettings(admin_app["keyId"], admin_app["keySecret"]),
-    )
+    admin = keyed(podium.api, admin_app["keyId"], admin_app["keySecret"])
     clients = OrkesClients(admin)
     name = unique("granted_greeting")
     step = WorkflowTask(name=GREET_TASK, task_reference_name="greet", input_parameters={})
@@ -110,13 +112,7 @@ def test_a_worker_without_execute_is_refused_and_gets_nothing_until_granted(
     workflow_id = workflows.start_workflow(StartWorkflowRequest(name=name, version=1, input={}))
     worker_app = create_app(podium.db, "WORKER")
     with RecordingProxy(podium.url) as proxy:
-        worker = Configuration(
-            server_api_url=proxy.api,
-            log_level="WARNING",
-            authentication_settings=AuthenticationSettings(
-                worker_app["keyId"], worker_app["keySecret"]
-            ),
-        )
+        worker = keyed(proxy.api, worker_app["keyId"], worker_app["keySecret"])
         handler = TaskHandler(
             workers=sdk_workers(GREET_TASK), configuration=worker, scan_for_annotated_workers=False
         )
@@ -154,11 +150,7 @@ def test_an_admin_sets_up_a_worker_application_with_the_sdk_authorization_client
     podium: PodiumProcess,
 ) -> None:
     admin_app = create_app(podium.db, "ADMIN")
-    admin = Configuration(
-        server_api_url=podium.api,
-        log_level="WARNING",
-        authentication_settings=AuthenticationSettings(admin_app["keyId"], admin_app["keySecret"]),
-    )
+    admin = keyed(podium.api, admin_app["keyId"], admin_app["keySecret"])
     clients = OrkesClients(admin)
     authorization = clients.get_authorization_client()
     app = authorization.create_application(
@@ -182,11 +174,7 @@ def test_an_admin_sets_up_a_worker_application_with_the_sdk_authorization_client
         WorkflowDef(name=name, version=1, tasks=[step]), overwrite=True
     )
     workflows = clients.get_workflow_client()
-    worker = Configuration(
-        server_api_url=podium.api,
-        log_level="WARNING",
-        authentication_settings=AuthenticationSettings(key.id, key.secret),
-    )
+    worker = keyed(podium.api, key.id, key.secret)
     with running_task_handler(worker, sdk_workers(GREET_TASK), clients.get_task_client()):
         workflow_id = workflows.start_workflow(StartWorkflowRequest(name=name, version=1, input={}))
         done: Any = wait_for_workflow(workflows, workflow_id, timeout=60)
@@ -199,11 +187,7 @@ def test_an_admin_manages_users_and_groups_with_the_sdk_authorization_client(
     podium: PodiumProcess,
 ) -> None:
     admin_app = create_app(podium.db, "ADMIN")
-    admin = Configuration(
-        server_api_url=podium.api,
-        log_level="WARNING",
-        authentication_settings=AuthenticationSettings(admin_app["keyId"], admin_app["keySecret"]),
-    )
+    admin = keyed(podium.api, admin_app["keyId"], admin_app["keySecret"])
     authorization = OrkesClients(admin).get_authorization_client()
     group_id, user_id = unique("ops"), unique("jane") + "@acme.example"
     group = authorization.upsert_group(
@@ -242,13 +226,7 @@ def test_any_application_reads_roles_with_the_sdk_and_a_custom_role_is_refused(
     podium: PodiumProcess,
 ) -> None:
     worker_app = create_app(podium.db, "WORKER")
-    worker = Configuration(
-        server_api_url=podium.api,
-        log_level="WARNING",
-        authentication_settings=AuthenticationSettings(
-            worker_app["keyId"], worker_app["keySecret"]
-        ),
-    )
+    worker = keyed(podium.api, worker_app["keyId"], worker_app["keySecret"])
     authorization = OrkesClients(worker).get_authorization_client()
     listed = authorization.list_all_roles()
     assert "WORKFLOW_MANAGER" in [role.name for role in listed]
@@ -263,11 +241,7 @@ def test_any_application_reads_roles_with_the_sdk_and_a_custom_role_is_refused(
     assert {"metadata:read", "task:work", "admin"} <= set(available)
 
     admin_app = create_app(podium.db, "ADMIN")
-    admin = Configuration(
-        server_api_url=podium.api,
-        log_level="WARNING",
-        authentication_settings=AuthenticationSettings(admin_app["keyId"], admin_app["keySecret"]),
-    )
+    admin = keyed(podium.api, admin_app["keyId"], admin_app["keySecret"])
     as_admin = OrkesClients(admin).get_authorization_client()
     request = CreateOrUpdateRoleRequest(name="deployer", permissions=["workflow-execute"])
     with pytest.raises(ApiException) as refused:

@@ -260,15 +260,21 @@ def register_one_step(client: TestClient, headers: dict[str, str]) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def test_a_worker_reports_results_only_for_task_types_it_holds_execute_on(
-    client: TestClient,
-) -> None:
-    admin = {"X-Authorization": token(client, *new_key(client, "ADMIN"))}
+def started_and_polled(client: TestClient, admin: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """A started `granted_work` execution and its `paid_work` task, polled by the admin."""
     register_one_step(client, admin)
     workflow_id = client.post("/api/workflow/granted_work", json={}, headers=admin).text
     [task] = client.get(
         "/api/tasks/poll/batch/paid_work", headers=admin, params={"timeout": 1}
     ).json()
+    return workflow_id, task
+
+
+def test_a_worker_reports_results_only_for_task_types_it_holds_execute_on(
+    client: TestClient,
+) -> None:
+    admin = {"X-Authorization": token(client, *new_key(client, "ADMIN"))}
+    workflow_id, task = started_and_polled(client, admin)
     result = {"workflowInstanceId": workflow_id, "taskId": task["taskId"], "status": "COMPLETED"}
     _app, worker_token = app_and_token(client, "WORKER")  # no grant on paid_work
     worker = {"X-Authorization": worker_token}
@@ -285,11 +291,7 @@ def test_a_worker_acks_and_logs_only_tasks_of_types_it_holds_execute_on(
     client: TestClient,
 ) -> None:
     admin = {"X-Authorization": token(client, *new_key(client, "ADMIN"))}
-    register_one_step(client, admin)
-    workflow_id = client.post("/api/workflow/granted_work", json={}, headers=admin).text
-    [task] = client.get(
-        "/api/tasks/poll/batch/paid_work", headers=admin, params={"timeout": 1}
-    ).json()
+    _workflow_id, task = started_and_polled(client, admin)
     app_id, worker_token = app_and_token(client, "WORKER")
     worker = {"X-Authorization": worker_token}
     log = f"/api/tasks/{task['taskId']}/log"
@@ -306,4 +308,3 @@ def test_a_worker_acks_and_logs_only_tasks_of_types_it_holds_execute_on(
     assert client.post("/api/auth/authorization", json=grant, headers=admin).status_code == 200
     assert client.post(log, content=b"a line", headers=worker).status_code == 200
     assert [entry["log"] for entry in client.get(log, headers=admin).json()] == ["a line"]
-    assert workflow_id

@@ -83,11 +83,13 @@ class AuthMiddleware:
 
     async def _from_credentials(self, scope: Scope) -> Principal:
         """A token if the request carries one, else the UI's session cookie."""
-        if _token(scope) is None:
-            cookie = _session_cookie(scope)
-            if cookie is not None:
-                return await self._from_session(scope, cookie)
-        return await self._from_token(scope)
+        token = _token(scope)
+        if token is not None:
+            return await self.security.authenticate(token)
+        cookie = _session_cookie(scope)
+        if cookie is not None:
+            return await self._from_session(scope, cookie)
+        raise Unauthenticated("A token is required: X-Authorization or Bearer")
 
     async def _from_session(self, scope: Scope, cookie: str) -> Principal:
         session = await self.security.session(cookie)
@@ -101,12 +103,6 @@ class AuthMiddleware:
             if not codec.csrf_ok(session.sid, _header(scope, b"x-csrf-token")):
                 raise Forbidden("A request made with the session cookie needs X-CSRF-Token")
         return await self.security.identify(session.principal)
-
-    async def _from_token(self, scope: Scope) -> Principal:
-        token = _token(scope)
-        if token is None:
-            raise Unauthenticated("A token is required: X-Authorization or Bearer")
-        return await self.security.authenticate(token)
 
     def _open(self, scope: Scope) -> bool:
         path: str = scope["path"]
